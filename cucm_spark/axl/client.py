@@ -1,0 +1,245 @@
+"""The one door to a cluster: AXL operations over zeep, with negotiation, retries and paging."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import requests
+import tenacity
+import zeep
+import zeep.exceptions
+from lxml import etree
+from zeep.helpers import serialize_object
+
+from cucm_spark.axl.endpoint import Endpoint
+from cucm_spark.axl.faults import fault_from_detail
+from cucm_spark.axl.transport import AxlTransport, RequestObserver
+from cucm_spark.axl.versions import VersionCache, best_version
+from cucm_spark.errors import (
+    AnswerTooLarge,
+    ConfigError,
+    MalformedAnswer,
+    Throttled,
+    TransportError,
+    VersionRefused,
+)
+
+log = logging.getLogger("cucm_spark.axl")
+
+BINDING = "{http://www.cisco.com/AXLAPIService/}AXLAPIBinding"
+
+
+def default_wsdl() -> Path:
+    return Path(str(resources.files("cucm_spark.wsdl").joinpath("AXLAPI.wsdl")))
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """How to talk to a cluster. ``verify`` is True, False (``--insecure``) or a CA bundle path."""
+
+    wsdl: Path | None = None
+    version: str | None = None
+    verify: bool | str = True
+    timeout: float = 30.0
+    read_attempts: int = 5
+    write_attempts: int = 8
+    max_backoff: float = 8.0
+    version_cache: VersionCache | None = None
+    observer: RequestObserver | None = None
+
+
+class AxlClient:
+    """AXL operations on one cluster. Reads retry on 503 and network errors; writes on 503 only."""
+
+    def __init__(self, endpoint: Endpoint, username: str, password: str, options: ClientOptions | None = None) -> None:
+        self.endpoint = endpoint
+        self.options = options or ClientOptions()
+        session = requests.Session()
+        session.auth = (username, password)
+        session.verify = self.options.verify
+        session.headers["User-Agent"] = "cucm-spark"
+        self._transport = AxlTransport(session, self.options.timeout, self.options.observer)
+        wsdl = self.options.wsdl or default_wsdl()
+        try:
+            client = zeep.Client(
+                str(wsdl),
+                transport=self._transport,
+                settings=zeep.Settings(strict=False, xml_huge_tree=True, xsd_ignore_sequence_order=True),
+            )
+        except (OSError, etree.XMLSyntaxError, zeep.exceptions.Error) as exc:
+            raise ConfigError(f"cannot load WSDL {wsdl}: {exc}") from exc
+        self._service = client.create_service(BINDING, endpoint.url)
+        cache = self.options.version_cache
+        self._transport.version = (
+            self.options.version or (cache.get(endpoint.url) if cache else None) or self._transport.version
+        )
+
+    @property
+    def version(self) -> str:
+        """The AXL schema version in use (negotiated once the first call has been answered)."""
+        return self._transport.version
+
+    def close(self) -> None:
+        self._transport.session.close()
+
+    # -- calls ------------------------------------------------------------------------
+    def read(self, operation: str, **kwargs: Any) -> Any:
+        """A read: retried with backoff on 503 and on network trouble (reads are idempotent)."""
+        return self._retrying(self.options.read_attempts, (Throttled, TransportError))(
+            self._negotiated, operation, kwargs
+        )
+
+    def write(self, operation: str, **kwargs: Any) -> Any:
+        """A write: retried only on 503, which CUCM sends before doing anything.
+
+        A timeout or a dropped connection is raised as TransportError: the write may or
+        may not have happened, and only a read can tell. That is the caller's job.
+        """
+        return self._retrying(self.options.write_attempts, (Throttled,))(
+            self._negotiated, operation, kwargs
+        )
+
+    def _retrying(self, attempts: int, kinds: tuple[type[Exception], ...]) -> tenacity.Retrying:
+        return tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=tenacity.wait_exponential_jitter(initial=0.2, max=self.options.max_backoff),
+            retry=tenacity.retry_if_exception_type(kinds),
+            before_sleep=lambda state: log.info(
+                "retrying after %s (attempt %d)", state.outcome.exception(), state.attempt_number
+            ),
+            reraise=True,
+        )
+
+    def _negotiated(self, operation: str, kwargs: dict[str, Any]) -> Any:
+        try:
+            return self._call(operation, kwargs)
+        except VersionRefused as refused:
+            if self.options.version:
+                raise VersionRefused(
+                    f"{refused} (the AXL version is pinned to {self.options.version})", refused.supported
+                ) from refused
+            chosen = best_version(refused.supported, self._transport.version)
+            log.info("cluster refused AXL %s; using %s", self._transport.version, chosen)
+            self._transport.version = chosen
+            if self.options.version_cache:
+                self.options.version_cache.put(self.endpoint.url, chosen)
+            return self._call(operation, kwargs)
+
+    def _call(self, operation: str, kwargs: dict[str, Any]) -> Any:
+        try:
+            return getattr(self._service, operation)(**kwargs)
+        except zeep.exceptions.Fault as fault:
+            raise fault_from_detail(fault.message, fault.detail, operation) from fault
+        except (zeep.exceptions.XMLSyntaxError, zeep.exceptions.XMLParseError, etree.XMLSyntaxError) as exc:
+            raise MalformedAnswer(f"{operation}: the answer is not readable SOAP ({exc})") from exc
+        except zeep.exceptions.TransportError as exc:
+            raise MalformedAnswer(f"{operation}: HTTP {exc.status_code}: {exc.message}") from exc
+
+    # -- reads the product uses -------------------------------------------------------
+    def ccm_version(self) -> str:
+        """The cluster's release as AXL reports it, e.g. 11.5.1.13900(52)."""
+        result = self.read("getCCMVersion")
+        try:
+            return str(result["return"]["componentVersion"]["version"])
+        except (KeyError, TypeError) as exc:
+            raise MalformedAnswer("getCCMVersion: the answer has no componentVersion/version") from exc
+
+    def list_all(
+        self, operation: str, item: str, search: dict[str, str], tags: list[str], page: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item a list* operation matches, paging by skip/first as the cluster suggests."""
+        skip, first = 0, page
+        while True:
+            kwargs: dict[str, Any] = {"searchCriteria": search, "returnedTags": {t: "" for t in tags}}
+            if first:
+                kwargs.update(skip=skip, first=first)
+            try:
+                result = self.read(operation, **kwargs)
+            except AnswerTooLarge as exc:
+                first = _smaller_page(exc, first)
+                continue
+            items = plain(_returned(result, item))
+            yield from items
+            if not first or len(items) < first:
+                return
+            skip += len(items)
+
+    def get(self, operation: str, **key: Any) -> dict[str, Any]:
+        """One object from a get* operation, as plain data."""
+        result = self.read(operation, **key)
+        found = plain(result["return"])
+        return next(iter(found.values())) if isinstance(found, dict) and len(found) == 1 else found
+
+    def sql(self, query: str) -> list[dict[str, str | None]]:
+        """The rows of one SELECT, each a dict of column → text (None for NULL)."""
+        result = self.read("executeSQLQuery", sql=query)
+        return [_sql_row(row) for row in _returned(result, "row")]
+
+    def sql_paged(self, select: str, order_by: str, page: int | None = None) -> Iterator[dict[str, str | None]]:
+        """A SELECT too large for one answer, fetched with Informix SKIP/FIRST in stable order.
+
+        ``select`` must start with ``SELECT `` and have no ORDER BY; ``order_by`` keeps pages stable.
+        """
+        body = select.strip()[len("SELECT "):]
+        skip, first = 0, page
+        while True:
+            paging = f"SKIP {skip} FIRST {first} " if first else ""
+            try:
+                rows = self.sql(f"SELECT {paging}{body} ORDER BY {order_by}")
+            except AnswerTooLarge as exc:
+                first = _smaller_page(exc, first)
+                continue
+            yield from rows
+            if not first or len(rows) < first:
+                return
+            skip += len(rows)
+
+
+def _returned(result: Any, item: str) -> list[Any]:
+    """The list of ``item`` elements under ``return`` (empty when the answer holds none)."""
+    returned = result["return"] if result is not None else None
+    if returned is None:
+        return []
+    try:
+        return list(returned[item] or [])
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise MalformedAnswer(f"the answer has no return/{item}") from exc
+
+
+def _smaller_page(exc: AnswerTooLarge, current: int | None) -> int:
+    """The page size the cluster's "Suggestive Row Fetch: less than M rows" allows."""
+    suggested = max(1, (exc.suggested_rows or 2) - 1)
+    if current is not None and suggested >= current:
+        suggested = max(1, current // 2)
+    if current == 1:
+        raise exc
+    log.info("answer too large; fetching %d rows at a time", suggested)
+    return suggested
+
+
+def _sql_row(row: Any) -> dict[str, str | None]:
+    if isinstance(row, etree._Element):
+        return {etree.QName(col).localname: col.text for col in row if isinstance(col.tag, str)}
+    if isinstance(row, list):
+        return {etree.QName(col).localname: col.text for col in row if isinstance(col, etree._Element)}
+    raise MalformedAnswer(f"executeSQLQuery: unexpected row {type(row).__name__}")
+
+
+def plain(value: Any) -> Any:
+    """zeep objects as plain dicts and lists; an XFkType (name + uuid) becomes its name."""
+    return _flatten(serialize_object(value, dict))
+
+
+def _flatten(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_flatten(item) for item in value]
+    if isinstance(value, dict):
+        if "_value_1" in value and set(value) <= {"_value_1", "uuid"}:
+            return value["_value_1"]
+        return {key: _flatten(item) for key, item in value.items()}
+    return value

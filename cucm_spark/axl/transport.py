@@ -1,0 +1,111 @@
+"""HTTP for AXL: one requests session, the schema version on the wire, and HTTP errors made ours.
+
+zeep renders and parses SOAP with the project's WSDL, written for schema 14.0. This
+transport puts the negotiated version on each request (namespace and SOAPAction) and
+turns answers back into 14.0 for zeep, so one WSDL serves every version a cluster takes.
+Every requests exception and every non-SOAP HTTP answer becomes a typed AxlError here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import requests
+from zeep.transports import Transport
+
+from cucm_spark.errors import AuthError, MalformedAnswer, Throttled, TransportError, VersionRefused
+
+WSDL_VERSION = "14.0"
+_NAMESPACE = "http://www.cisco.com/AXL/API/{}"
+_SUPPORTED = re.compile(r"\d+\.\d+")
+
+RequestObserver = Callable[[str, bytes], None]
+
+
+def translate_requests_error(exc: requests.RequestException, url: str, timeout: float) -> TransportError:
+    """One clear line for each way the road to the cluster can fail."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return TransportError(
+            f"TLS failed for {url}: the certificate is not trusted ({_reason(exc)}); "
+            "pass --ca-bundle FILE, or --insecure to skip verification"
+        )
+    if isinstance(exc, requests.exceptions.Timeout):
+        return TransportError(f"no answer from {url} within {timeout:g} s")
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+        return TransportError(f"connection to {url} dropped in the middle of the answer")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return TransportError(f"cannot reach {url}: {_reason(exc)}")
+    return TransportError(f"request to {url} failed: {_reason(exc)}")
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause's message, without urllib3's object addresses."""
+    while exc.__context__ is not None and not str(exc):
+        exc = exc.__context__
+    text = str(exc.args[0] if exc.args else exc)
+    text = re.sub(r"<urllib3[^>]*>: ", "", text)
+    match = re.search(r"\((?:Caused by )?\w+\((?:'[^']*',\s*)?['\"]?(?P<why>[^'\")]+)", text)
+    return (match.group("why") if match else text).strip()
+
+
+class AxlTransport(Transport):
+    """zeep's transport over our session, speaking the negotiated AXL version."""
+
+    def __init__(self, session: requests.Session, timeout: float, observer: RequestObserver | None = None) -> None:
+        super().__init__(session=session, timeout=timeout, operation_timeout=timeout)
+        self.version = WSDL_VERSION
+        self.observer = observer
+
+    def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
+        body = message.encode() if isinstance(message, str) else message
+        operation = _operation(headers)
+        if self.version != WSDL_VERSION:
+            body = body.replace(_ns(WSDL_VERSION).encode(), _ns(self.version).encode())
+        headers = {**headers, "SOAPAction": f'"CUCM:DB ver={self.version} {operation}"'}
+        if self.observer:
+            self.observer(operation, body)
+        response = self.send(address, body, headers)
+        if self.version != WSDL_VERSION:
+            response._content = response.content.replace(
+                _ns(self.version).encode(), _ns(WSDL_VERSION).encode()
+            )
+        return response
+
+    def send(self, address: str, body: bytes, headers: dict[str, str]) -> requests.Response:
+        """POST, then refuse every answer that is not SOAP with the matching typed error."""
+        try:
+            response = self.session.post(address, data=body, headers=headers, timeout=self.operation_timeout)
+            response.content  # noqa: B018 - read it all now, so a dropped connection fails here
+        except requests.RequestException as exc:
+            raise translate_requests_error(exc, address, self.operation_timeout) from exc
+        check_status(response, address)
+        return response
+
+
+def check_status(response: requests.Response, address: str) -> None:
+    status = response.status_code
+    if status == 401:
+        raise AuthError(f"{address} refused the credentials (HTTP 401): check the user name and password")
+    if status == 403:
+        raise AuthError(f"{address} denied access (HTTP 403): the user lacks an AXL API access role")
+    if status == 599:
+        text = response.text
+        supported = tuple(_SUPPORTED.findall(text.split("are", 1)[-1]))
+        raise VersionRefused(f"{address}: {text.strip()[:200]}", supported)
+    if status == 503:
+        raise Throttled(f"{address} is busy (HTTP 503): too many requests")
+    content_type = response.headers.get("Content-Type", "")
+    if status in (200, 500) and "xml" in content_type and b"Envelope" in response.content[:512]:
+        return
+    head = response.text[:120].replace("\n", " ").strip()
+    raise MalformedAnswer(f"{address} answered HTTP {status} with {content_type or 'no type'}, not SOAP: {head!r}")
+
+
+def _ns(version: str) -> str:
+    return _NAMESPACE.format(version) + '"'
+
+
+def _operation(headers: dict[str, str]) -> str:
+    action = headers.get("SOAPAction", "").strip('"')
+    return action.rsplit(" ", 1)[-1] if action else ""

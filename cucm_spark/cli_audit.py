@@ -1,0 +1,121 @@
+"""`cucm-spark audit`: read a cluster, judge its licences, render the result."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cucm_spark.audit import Audit, AuditRules, run_audit
+from cucm_spark.classify import CloudDomains
+from cucm_spark.connect import ClusterTarget, open_cluster
+from cucm_spark.errors import ConfigError
+from cucm_spark.inventory.collect import collect_inventory
+from cucm_spark.licensing.categories import CategoryMap
+from cucm_spark.licensing.tiers import Naming
+from cucm_spark.progress import progress_reporter
+from cucm_spark.releases import ReleaseTable
+from cucm_spark.report.formats import CsvFormat, JsonFormat
+from cucm_spark.report.glo import GloRequest
+from cucm_spark.report.table import TableFormat
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class FailOn(str, Enum):
+    deficiency = "deficiency"
+    cti_rd = "cti-rd"
+
+
+EXIT_FINDINGS = 1
+
+Host = Annotated[Optional[str], typer.Option(
+    help="Cluster: HOST, HOST:PORT (HTTPS, 8443 by default) or a URL such as http://127.0.0.1:8080/axl/.")]
+Lab = Annotated[bool, typer.Option("--lab", help="Use the embedded lab cluster instead of --host.")]
+Username = Annotated[Optional[str], typer.Option(help="AXL user (or $CUCM_SPARK_USERNAME).")]
+PasswordFile = Annotated[Optional[Path], typer.Option(
+    help="File holding the AXL password (else $CUCM_SPARK_PASSWORD, else a prompt on a terminal).")]
+Wsdl = Annotated[Optional[Path], typer.Option(help="An official AXL WSDL to use instead of the bundled one.")]
+AxlVersion = Annotated[Optional[str], typer.Option(help="Pin the AXL schema version (no negotiation).")]
+CaBundle = Annotated[Optional[Path], typer.Option(help="CA bundle that signed the cluster's certificate.")]
+Insecure = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates (not advised).")]
+Timeout = Annotated[float, typer.Option(help="Seconds to wait for each AXL answer.")]
+Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show detail on stderr (never secrets).")]
+
+
+def audit(
+    host: Host = None,
+    lab: Lab = False,
+    username: Username = None,
+    password_file: PasswordFile = None,
+    wsdl: Wsdl = None,
+    axl_version: AxlVersion = None,
+    ca_bundle: CaBundle = None,
+    insecure: Insecure = False,
+    timeout: Timeout = 30.0,
+    no_sql: Annotated[bool, typer.Option("--no-sql", help="Read with list/get calls, not executeSQLQuery.")] = False,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    output: Annotated[Optional[Path], typer.Option(help="Write the report here instead of stdout.")] = None,
+    licensing: Annotated[Naming, typer.Option(help="Licence naming: ucl or hcs.")] = Naming.UCL,
+    spark_seats: Annotated[Optional[int], typer.Option(
+        min=0, help="Spark Message/Meet seats on the Web Order: caps the temporary licence request.")] = None,
+    glo_request: Annotated[Optional[Path], typer.Option(help="Write the request to Cisco GLO to this file.")] = None,
+    web_order_id: Annotated[Optional[str], typer.Option(help="Web Order ID for the GLO request.")] = None,
+    fail_on: Annotated[Optional[list[FailOn]], typer.Option(
+        help="Exit 1 when the audit finds this: deficiency or cti-rd.")] = None,
+    categories: Annotated[Optional[Path], typer.Option(help="JSON map of device model to licence category.")] = None,
+    releases: Annotated[Optional[Path], typer.Option(help="JSON table of Spark-RD minimum releases.")] = None,
+    cloud_domains: Annotated[Optional[Path], typer.Option(help="JSON list of cloud call domains.")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Audit a cluster: release, CTI-RDs and Spark-RDs, licence tiers now and after migration."""
+    if verbose:
+        logging.getLogger("cucm_spark").setLevel(logging.INFO)
+    rules = AuditRules(
+        releases=ReleaseTable.load(releases),
+        categories=CategoryMap.load(categories),
+        naming=licensing,
+        spark_seats=spark_seats,
+    )
+    domains = CloudDomains.load(cloud_domains)
+    target = ClusterTarget(host=host, lab=lab, username=username, password_file=password_file, wsdl=wsdl,
+                           axl_version=axl_version, ca_bundle=ca_bundle, insecure=insecure, timeout=timeout)
+    with open_cluster(target) as client, progress_reporter("Reading inventory") as step:
+        inventory, source = collect_inventory(client, domains, use_sql=not no_sql, progress=step)
+        result = run_audit(inventory, rules, "embedded lab" if lab else client.endpoint.url, source)
+    renderer = {
+        OutputFormat.table: TableFormat(color=output is None and sys.stdout.isatty()),
+        OutputFormat.json: JsonFormat(),
+        OutputFormat.csv: CsvFormat(),
+    }[output_format]
+    write_output(renderer.render(result), output)
+    if glo_request:
+        write_output(GloRequest(web_order_id).render(result), glo_request)
+    if findings(result, fail_on or []):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def findings(result: Audit, fail_on: list[FailOn]) -> bool:
+    counts = result.counts
+    return (FailOn.deficiency in fail_on and result.licensing.deficiency.users > 0) or (
+        FailOn.cti_rd in fail_on and counts["cti_rd"] > 0
+    )
+
+
+def write_output(text: str, path: Path | None) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        return
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
+    typer.echo(f"wrote {path}", err=True)

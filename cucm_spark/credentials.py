@@ -1,0 +1,50 @@
+"""AXL credentials: the user from an option or the environment; the password never from argv."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cucm_spark.errors import ConfigError
+
+USERNAME_ENV = "CUCM_SPARK_USERNAME"
+PASSWORD_ENV = "CUCM_SPARK_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.username} (password hidden)"
+
+
+def resolve_credentials(username: str | None, password_file: Path | None) -> Credentials:
+    """User from --username or $CUCM_SPARK_USERNAME; password from env, file, or a terminal prompt."""
+    user = username or os.environ.get(USERNAME_ENV)
+    if not user:
+        raise ConfigError(f"no AXL user: pass --username or set {USERNAME_ENV}")
+    return Credentials(user, _password(user, password_file))
+
+
+def _password(user: str, password_file: Path | None) -> str:
+    if password_file is not None:
+        try:
+            secret = password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise ConfigError(f"cannot read --password-file {password_file}: {exc.strerror}") from exc
+        if not secret:
+            raise ConfigError(f"--password-file {password_file} is empty")
+        return secret
+    secret = os.environ.get(PASSWORD_ENV)
+    if secret:
+        return secret
+    if sys.stdin.isatty():
+        return getpass.getpass(f"AXL password for {user}: ")
+    raise ConfigError(
+        f"no password: set {PASSWORD_ENV}, pass --password-file FILE, or run on a terminal to be asked"
+    )

@@ -1,0 +1,10 @@
+"""Shared pytest setup for the cucm-spark test suite."""
+
+import sys
+from pathlib import Path
+
+# --import-mode=importlib leaves sys.path alone; put tests/ on it so that helper
+# modules import as `from support.official_schema import validate_body`.
+_TESTS_DIR = str(Path(__file__).parent)
+if _TESTS_DIR not in sys.path:
+    sys.path.insert(0, _TESTS_DIR)
