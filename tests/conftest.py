@@ -8,3 +8,15 @@ from pathlib import Path
 _TESTS_DIR = str(Path(__file__).parent)
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
+
+
+import pytest  # noqa: E402
+
+from support.lab import running_lab  # noqa: E402
+
+
+@pytest.fixture
+def lab():
+    """The bundled edge-case cluster, served over HTTP for one test."""
+    with running_lab() as server:
+        yield server
