@@ -6,7 +6,7 @@ import logging
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -37,15 +37,15 @@ class FailOn(str, Enum):
 
 EXIT_FINDINGS = 1
 
-Host = Annotated[Optional[str], typer.Option(
+Host = Annotated[str | None, typer.Option(
     help="Cluster: HOST, HOST:PORT (HTTPS, 8443 by default) or a URL such as http://127.0.0.1:8080/axl/.")]
 Lab = Annotated[bool, typer.Option("--lab", help="Use the embedded lab cluster instead of --host.")]
-Username = Annotated[Optional[str], typer.Option(help="AXL user (or $CUCM_SPARK_USERNAME).")]
-PasswordFile = Annotated[Optional[Path], typer.Option(
+Username = Annotated[str | None, typer.Option(help="AXL user (or $CUCM_SPARK_USERNAME).")]
+PasswordFile = Annotated[Path | None, typer.Option(
     help="File holding the AXL password (else $CUCM_SPARK_PASSWORD, else a prompt on a terminal).")]
-Wsdl = Annotated[Optional[Path], typer.Option(help="An official AXL WSDL to use instead of the bundled one.")]
-AxlVersion = Annotated[Optional[str], typer.Option(help="Pin the AXL schema version (no negotiation).")]
-CaBundle = Annotated[Optional[Path], typer.Option(help="CA bundle that signed the cluster's certificate.")]
+Wsdl = Annotated[Path | None, typer.Option(help="An official AXL WSDL to use instead of the bundled one.")]
+AxlVersion = Annotated[str | None, typer.Option(help="Pin the AXL schema version (no negotiation).")]
+CaBundle = Annotated[Path | None, typer.Option(help="CA bundle that signed the cluster's certificate.")]
 Insecure = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates (not advised).")]
 Timeout = Annotated[float, typer.Option(help="Seconds to wait for each AXL answer.")]
 Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Show detail on stderr (never secrets).")]
@@ -63,17 +63,17 @@ def audit(
     timeout: Timeout = 30.0,
     no_sql: Annotated[bool, typer.Option("--no-sql", help="Read with list/get calls, not executeSQLQuery.")] = False,
     output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
-    output: Annotated[Optional[Path], typer.Option(help="Write the report here instead of stdout.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write the report here instead of stdout.")] = None,
     licensing: Annotated[Naming, typer.Option(help="Licence naming: ucl or hcs.")] = Naming.UCL,
-    spark_seats: Annotated[Optional[int], typer.Option(
+    spark_seats: Annotated[int | None, typer.Option(
         min=0, help="Spark Message/Meet seats on the Web Order: caps the temporary licence request.")] = None,
-    glo_request: Annotated[Optional[Path], typer.Option(help="Write the request to Cisco GLO to this file.")] = None,
-    web_order_id: Annotated[Optional[str], typer.Option(help="Web Order ID for the GLO request.")] = None,
-    fail_on: Annotated[Optional[list[FailOn]], typer.Option(
+    glo_request: Annotated[Path | None, typer.Option(help="Write the request to Cisco GLO to this file.")] = None,
+    web_order_id: Annotated[str | None, typer.Option(help="Web Order ID for the GLO request.")] = None,
+    fail_on: Annotated[list[FailOn] | None, typer.Option(
         help="Exit 1 when the audit finds this: deficiency or cti-rd.")] = None,
-    categories: Annotated[Optional[Path], typer.Option(help="JSON map of device model to licence category.")] = None,
-    releases: Annotated[Optional[Path], typer.Option(help="JSON table of Spark-RD minimum releases.")] = None,
-    cloud_domains: Annotated[Optional[Path], typer.Option(help="JSON list of cloud call domains.")] = None,
+    categories: Annotated[Path | None, typer.Option(help="JSON map of device model to licence category.")] = None,
+    releases: Annotated[Path | None, typer.Option(help="JSON table of Spark-RD minimum releases.")] = None,
+    cloud_domains: Annotated[Path | None, typer.Option(help="JSON list of cloud call domains.")] = None,
     verbose: Verbose = False,
 ) -> None:
     """Audit a cluster: release, CTI-RDs and Spark-RDs, licence tiers now and after migration."""

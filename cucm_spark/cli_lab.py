@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,16 +23,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8443,
     tls: Annotated[bool, typer.Option("--tls", help="HTTPS with a generated self-signed certificate.")] = False,
-    cert_dir: Annotated[Optional[Path], typer.Option(help="Where --tls writes cert.pem and key.pem.")] = None,
-    cucm_version: Annotated[Optional[str], typer.Option(help="Release to report, e.g. 11.5.1.13900-52.")] = None,
-    dataset: Annotated[Optional[Path], typer.Option(help="Dataset file (fixtures/README.md).")] = None,
-    generate: Annotated[Optional[str], typer.Option(help="Generate a cluster: users=N[,seed=S].")] = None,
-    state: Annotated[Optional[Path], typer.Option(help="Keep the cluster in this SQLite file.")] = None,
+    cert_dir: Annotated[Path | None, typer.Option(help="Where --tls writes cert.pem and key.pem.")] = None,
+    cucm_version: Annotated[str | None, typer.Option(help="Release to report, e.g. 11.5.1.13900-52.")] = None,
+    dataset: Annotated[Path | None, typer.Option(help="Dataset file (fixtures/README.md).")] = None,
+    generate: Annotated[str | None, typer.Option(help="Generate a cluster: users=N[,seed=S].")] = None,
+    state: Annotated[Path | None, typer.Option(help="Keep the cluster in this SQLite file.")] = None,
     username: Annotated[str, typer.Option(help=f"AXL user; password from ${PASSWORD_ENV}.")] = DEFAULT_USERNAME,
-    write_rate: Annotated[Optional[float], typer.Option(help="Writes per second before HTTP 503.")] = None,
+    write_rate: Annotated[float | None, typer.Option(help="Writes per second before HTTP 503.")] = None,
     sql_concurrency: Annotated[int, typer.Option(help="Concurrent executeSQLQuery calls allowed.")] = 2,
     answer_limit: Annotated[int, typer.Option(help="Largest list/SQL answer in bytes.")] = 8 * 1024 * 1024,
-    fault: Annotated[Optional[list[str]], typer.Option(
+    fault: Annotated[list[str] | None, typer.Option(
         help="Inject faults: KIND[:RATE][:OPS][:ms=N], KIND one of latency, http503, drop, drop_after_write."
     )] = None,
     seed: Annotated[int, typer.Option(help="Seed for fault injection.")] = 0,

@@ -11,7 +11,6 @@ if _TESTS_DIR not in sys.path:
 
 
 import pytest  # noqa: E402
-
 from support.lab import running_lab  # noqa: E402
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hmac
 import json
 import logging
@@ -242,10 +243,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(partial[: len(partial) // 2])
             self.wfile.flush()
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     # -- the lab's own endpoints ------------------------------------------------------
     def do_GET(self) -> None:

@@ -39,7 +39,7 @@ def _read_only(action: int, *_: object) -> int:
 
 
 def _render_row(row: sqlite3.Row) -> str:
-    return "<row>" + "".join(tag(key, row[key]) for key in row.keys()) + "</row>"
+    return "<row>" + "".join(tag(key, row[key]) for key in row.keys()) + "</row>"  # noqa: SIM118 - a Row iterates values
 
 
 def execute_sql_query(ctx: LabContext, request: etree._Element) -> str:
