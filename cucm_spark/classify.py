@@ -13,13 +13,12 @@ without ``*.`` matches exactly that host.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
+from cucm_spark.data import load_json
 from cucm_spark.errors import ConfigError
 from cucm_spark.inventory.model import DeviceKind
 
@@ -104,7 +103,7 @@ class CloudDomains:
     @classmethod
     def load(cls, path: Path | None = None) -> CloudDomains:
         """The bundled patterns, or a user's JSON file ``{"patterns": [...]}``."""
-        document = _read_document(path)
+        document = _load(path)
         if not isinstance(document, dict) or not isinstance(document.get("patterns"), list):
             raise ConfigError(f"cloud domains {path or _BUNDLED}: expected a 'patterns' list")
         return cls.from_patterns(document["patterns"])
@@ -126,16 +125,5 @@ def is_hybrid(kind: DeviceKind, destinations: Iterable[str], domains: CloudDomai
     return kind is DeviceKind.CTI_RD and any(domains.is_cloud(d) for d in destinations)
 
 
-def _read_document(path: Path | None) -> object:
-    try:
-        if path is None:
-            text = resources.files("cucm_spark.data").joinpath(_BUNDLED).read_text("utf-8")
-        else:
-            text = path.read_text(encoding="utf-8")
-        return json.loads(text)
-    except OSError as exc:
-        raise ConfigError(f"cannot read cloud domains {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"cloud domains {path} is not JSON: {exc.msg} at line {exc.lineno}"
-        ) from exc
+def _load(path: Path | None) -> object:
+    return load_json(_BUNDLED, path, "cloud domains")

@@ -9,14 +9,13 @@ file of the same shape, because some of its rows are only [likely] or [unconfirm
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from importlib import resources
 from pathlib import Path
 
+from cucm_spark.data import load_json
 from cucm_spark.errors import ConfigError
 
 _BUNDLED = "releases.json"
@@ -116,7 +115,7 @@ class ReleaseTable:
     def load(cls, path: Path | None = None) -> ReleaseTable:
         """The bundled table, or a user's JSON file of the same shape."""
         source = str(path) if path is not None else f"bundled {_BUNDLED}"
-        return cls.from_document(_read_document(path), source)
+        return cls.from_document(_load(path), source)
 
     @classmethod
     def from_document(cls, document: object, source: str = "release table") -> ReleaseTable:
@@ -203,16 +202,5 @@ def _named_build(entry: object, source: str) -> tuple[Release, str]:
     return parse_release(entry["build"]), str(entry["name"])
 
 
-def _read_document(path: Path | None) -> object:
-    try:
-        if path is None:
-            text = resources.files("cucm_spark.data").joinpath(_BUNDLED).read_text("utf-8")
-        else:
-            text = path.read_text(encoding="utf-8")
-        return json.loads(text)
-    except OSError as exc:
-        raise ConfigError(f"cannot read release table {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"release table {path} is not JSON: {exc.msg} at line {exc.lineno}"
-        ) from exc
+def _load(path: Path | None) -> object:
+    return load_json(_BUNDLED, path, "release table")

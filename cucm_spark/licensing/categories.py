@@ -11,14 +11,13 @@ entry, map the model to the category wanted.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from importlib import resources
 from pathlib import Path
 
 from cucm_spark.classify import normalise_model
+from cucm_spark.data import load_json
 from cucm_spark.errors import ConfigError
 
 _BUNDLED = "device_categories.json"
@@ -60,10 +59,10 @@ class CategoryMap:
     @classmethod
     def load(cls, path: Path | None = None) -> CategoryMap:
         """The bundled map, with a user's override file laid over it when a path is given."""
-        bundled = cls.from_mapping(_read_document(None), f"bundled {_BUNDLED}")
+        bundled = cls.from_mapping(_load(None), f"bundled {_BUNDLED}")
         if path is None:
             return bundled
-        return cls.from_mapping(_read_document(path), str(path), base=bundled)
+        return cls.from_mapping(_load(path), str(path), base=bundled)
 
     def category(self, model: str) -> Category:
         return self.models.get(normalise_model(model), self.default)
@@ -79,16 +78,5 @@ def _category(value: object, model: str, source: str) -> Category:
         ) from exc
 
 
-def _read_document(path: Path | None) -> object:
-    try:
-        if path is None:
-            text = resources.files("cucm_spark.data").joinpath(_BUNDLED).read_text("utf-8")
-        else:
-            text = path.read_text(encoding="utf-8")
-        return json.loads(text)
-    except OSError as exc:
-        raise ConfigError(f"cannot read category map {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"category map {path} is not JSON: {exc.msg} at line {exc.lineno}"
-        ) from exc
+def _load(path: Path | None) -> object:
+    return load_json(_BUNDLED, path, "device categories")
