@@ -10,6 +10,7 @@ import typer
 from cucm_spark import errors
 from cucm_spark.cli_audit import audit
 from cucm_spark.cli_lab import lab_app
+from cucm_spark.cli_migrate import migrate, rollback, runs
 from cucm_spark.lab.runner import LabSetupError
 from cucm_spark.lab.server import LabStartError
 
@@ -23,6 +24,9 @@ app = typer.Typer(
 )
 app.command()(audit)
 app.add_typer(lab_app, name="lab")
+app.command()(migrate)
+app.command()(rollback)
+app.command()(runs)
 
 # Most specific first: the first class that matches decides the exit code.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
@@ -43,14 +47,49 @@ def exit_code_for(error: BaseException) -> int | None:
 def main() -> None:
     """Entry point: run the app, turning every expected error into one line and its exit code.
 
-    Usage errors (exit 2) and ``typer.Exit`` codes are handled by typer itself.
+    typer runs in non-standalone mode so that its usage errors (exit 2) come here too and
+    read as one line like every other error, instead of a multi-line box.
     """
     logging.basicConfig(level=logging.WARNING, format="cucm-spark: %(levelname)s: %(message)s")
     try:
-        app()
+        outcome = app(standalone_mode=False)
+    except typer.TyperException as error:  # click's usage errors: unknown option, bad value, missing value
+        sys.exit(_usage_error(error))
+    except typer.Abort:  # end of input at a prompt
+        typer.echo("cucm-spark: error: aborted (no input)", err=True)
+        sys.exit(EXIT_USAGE)
     except Exception as error:
         code = exit_code_for(error)
         if code is None:
             raise
         typer.echo(f"cucm-spark: error: {error}", err=True)
+        _detail(error)
         sys.exit(code)
+    sys.exit(outcome if isinstance(outcome, int) else EXIT_OK)
+
+
+def _detail(error: BaseException) -> None:
+    """With -v, what lay under the error: each cause's type and message (no secrets live there)."""
+    log = logging.getLogger("cucm_spark")
+    if not log.isEnabledFor(logging.INFO):
+        return
+    cause = error.__cause__ or error.__context__
+    while cause is not None:
+        log.info("caused by %s: %s", type(cause).__name__, " ".join(str(cause).split()))
+        cause = cause.__cause__ or cause.__context__
+
+
+def _usage_error(error: typer.TyperException) -> int:
+    """Print a usage error as one line with a pointer to --help; return its exit code."""
+    code = getattr(error, "exit_code", EXIT_USAGE)
+    if type(error).__name__ == "NoArgsIsHelpError":
+        # typer has printed the help already (rich); plain click leaves it in the message.
+        help_text = error.format_message() if hasattr(error, "format_message") else ""
+        if help_text.strip():
+            typer.echo(help_text, err=True)
+        return code
+    message = error.format_message() if hasattr(error, "format_message") else str(error)
+    ctx = getattr(error, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    typer.echo(f"cucm-spark: error: {' '.join(message.split())}{hint}", err=True)
+    return code

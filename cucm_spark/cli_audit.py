@@ -104,9 +104,14 @@ def audit(
 
 
 def findings(result: Audit, fail_on: list[FailOn]) -> bool:
-    counts = result.counts
-    return (FailOn.deficiency in fail_on and result.licensing.deficiency.users > 0) or (
-        FailOn.cti_rd in fail_on and counts["cti_rd"] > 0
+    """Whether the audit found what ``--fail-on`` names.
+
+    A deficiency is a tier raised by CTI-RDs, or an extra device licence (over 10
+    devices) that only the CTI-RDs make necessary: both cost the customer licences.
+    """
+    deficiency = result.licensing.deficiency
+    return (FailOn.deficiency in fail_on and (deficiency.users > 0 or deficiency.extra_device_licences > 0)) or (
+        FailOn.cti_rd in fail_on and result.counts["cti_rd"] > 0
     )
 
 

@@ -35,6 +35,14 @@ class ClusterTarget:
     timeout: float = 30.0
 
 
+def _check(target: ClusterTarget) -> None:
+    """Options that cannot work, found before anything is opened."""
+    if target.lab == bool(target.host):
+        raise ConfigError("name a cluster with --host HOST, or use --lab for the embedded lab")
+    if not target.timeout > 0:
+        raise ConfigError(f"--timeout {target.timeout:g}: must be more than 0 seconds")
+
+
 def _verify(target: ClusterTarget) -> bool | str:
     if target.insecure and target.ca_bundle:
         raise ConfigError("--insecure and --ca-bundle contradict each other: choose one")
@@ -66,15 +74,16 @@ def _client(
 @contextmanager
 def open_cluster(target: ClusterTarget) -> Iterator[AxlClient]:
     """An AXL client for the target; with --lab, the lab runs for as long as the block does."""
-    if target.lab == bool(target.host):
-        raise ConfigError("name a cluster with --host HOST, or use --lab for the embedded lab")
+    _check(target)
     if target.lab:
         server = build_lab(LabSpec(port=0)).start()
         try:
             client = _client(Endpoint.parse(server.url), Credentials(DEFAULT_USERNAME, DEFAULT_PASSWORD),
                              target, verify=True, remember=False)
-            yield client
-            client.close()
+            try:
+                yield client
+            finally:
+                client.close()
         finally:
             server.stop()
         return

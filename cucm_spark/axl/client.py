@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import requests
 import tenacity
+import urllib3
 import zeep
 import zeep.exceptions
 from lxml import etree
@@ -18,14 +20,13 @@ from zeep.helpers import serialize_object
 
 from cucm_spark.axl.endpoint import Endpoint
 from cucm_spark.axl.faults import fault_from_detail
-from cucm_spark.axl.transport import AxlTransport, RequestObserver
+from cucm_spark.axl.transport import AxlTransport, RequestObserver, is_retryable
 from cucm_spark.axl.versions import VersionCache, best_version
 from cucm_spark.errors import (
     AnswerTooLarge,
     ConfigError,
     MalformedAnswer,
     Throttled,
-    TransportError,
     VersionRefused,
 )
 
@@ -35,7 +36,12 @@ BINDING = "{http://www.cisco.com/AXLAPIService/}AXLAPIBinding"
 
 
 def default_wsdl() -> Path:
-    return Path(str(resources.files("cucm_spark.wsdl").joinpath("AXLAPI.wsdl")))
+    """The project's WSDL: packaged as cucm_spark.wsdl, or at the root of a source checkout."""
+    try:
+        return Path(str(resources.files("cucm_spark.wsdl").joinpath("AXLAPI.wsdl")))
+    except ModuleNotFoundError:
+        # Imported from the repository itself (python -m pytest from its root): wsdl/ is not a subpackage there.
+        return Path(__file__).resolve().parents[2] / "wsdl" / "AXLAPI.wsdl"
 
 
 @dataclass(frozen=True)
@@ -59,9 +65,14 @@ class AxlClient:
     def __init__(self, endpoint: Endpoint, username: str, password: str, options: ClientOptions | None = None) -> None:
         self.endpoint = endpoint
         self.options = options or ClientOptions()
+        if not self.options.timeout > 0:
+            raise ConfigError(f"the timeout must be more than 0 seconds, not {self.options.timeout:g}")
         session = requests.Session()
-        session.auth = (username, password)
+        session.auth = requests.auth.HTTPBasicAuth(_credential_bytes(username), _credential_bytes(password))
         session.verify = self.options.verify
+        if self.options.verify is False:
+            # The user asked for --insecure and was warned once; not once per request.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         session.headers["User-Agent"] = "cucm-spark"
         self._transport = AxlTransport(session, self.options.timeout, self.options.observer)
         wsdl = self.options.wsdl or default_wsdl()
@@ -71,9 +82,12 @@ class AxlClient:
                 transport=self._transport,
                 settings=zeep.Settings(strict=False, xml_huge_tree=True, xsd_ignore_sequence_order=True),
             )
+            self._service = client.create_service(BINDING, endpoint.url)
         except (OSError, etree.XMLSyntaxError, zeep.exceptions.Error) as exc:
             raise ConfigError(f"cannot load WSDL {wsdl}: {exc}") from exc
-        self._service = client.create_service(BINDING, endpoint.url)
+        except (ValueError, AttributeError, TypeError, KeyError) as exc:
+            # zeep fails this way on XML that is not a WSDL, or a WSDL without Cisco's AXL binding.
+            raise ConfigError(f"cannot load WSDL {wsdl}: not an AXL WSDL with the {BINDING} binding") from exc
         cache = self.options.version_cache
         self._transport.version = (
             self.options.version or (cache.get(endpoint.url) if cache else None) or self._transport.version
@@ -89,10 +103,11 @@ class AxlClient:
 
     # -- calls ------------------------------------------------------------------------
     def read(self, operation: str, **kwargs: Any) -> Any:
-        """A read: retried with backoff on 503 and on network trouble (reads are idempotent)."""
-        return self._retrying(self.options.read_attempts, (Throttled, TransportError))(
-            self._negotiated, operation, kwargs
-        )
+        """A read: retried with backoff on 503 and on network trouble (reads are idempotent).
+
+        An untrusted certificate or an unknown host name is not network trouble: no retry.
+        """
+        return self._retrying(self.options.read_attempts, is_retryable)(self._negotiated, operation, kwargs)
 
     def write(self, operation: str, **kwargs: Any) -> Any:
         """A write: retried only on 503, which CUCM sends before doing anything.
@@ -100,20 +115,29 @@ class AxlClient:
         A timeout or a dropped connection is raised as TransportError: the write may or
         may not have happened, and only a read can tell. That is the caller's job.
         """
-        return self._retrying(self.options.write_attempts, (Throttled,))(
+        return self._retrying(self.options.write_attempts, lambda error: isinstance(error, Throttled))(
             self._negotiated, operation, kwargs
         )
 
-    def _retrying(self, attempts: int, kinds: tuple[type[Exception], ...]) -> tenacity.Retrying:
+    def _retrying(self, attempts: int, retryable: Callable[[BaseException], bool]) -> tenacity.Retrying:
         return tenacity.Retrying(
             stop=tenacity.stop_after_attempt(attempts),
-            wait=tenacity.wait_exponential_jitter(initial=0.2, max=self.options.max_backoff),
-            retry=tenacity.retry_if_exception_type(kinds),
+            wait=self._backoff,
+            retry=tenacity.retry_if_exception(retryable),
             before_sleep=lambda state: log.info(
                 "retrying after %s (attempt %d)", state.outcome.exception(), state.attempt_number
             ),
             reraise=True,
         )
+
+    def _backoff(self, state: tenacity.RetryCallState) -> float:
+        """0.2 s doubling per attempt, plus up to 1 s of jitter, never over ``max_backoff``.
+
+        Written out because tenacity's wait_exponential_jitter renamed its first argument
+        (``initial`` is deprecated in 9.x, ``multiplier`` missing in 8.x).
+        """
+        exponential = 0.2 * 2 ** (state.attempt_number - 1)
+        return min(self.options.max_backoff, exponential + random.uniform(0, 1))
 
     def _negotiated(self, operation: str, kwargs: dict[str, Any]) -> Any:
         try:
@@ -198,6 +222,17 @@ class AxlClient:
             if not first or len(rows) < first:
                 return
             skip += len(rows)
+
+
+def _credential_bytes(text: str) -> bytes:
+    """Latin-1, as requests and CUCM's Tomcat use by default; UTF-8 (RFC 7617) for what Latin-1 cannot hold.
+
+    requests would raise UnicodeEncodeError (a traceback) on a password with, say, a euro sign.
+    """
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
 
 
 def _returned(result: Any, item: str) -> list[Any]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 import requests
+import urllib3
 from zeep.transports import Transport
 
 from cucm_spark.errors import AuthError, MalformedAnswer, Throttled, TransportError, VersionRefused
@@ -21,6 +22,11 @@ _NAMESPACE = "http://www.cisco.com/AXL/API/{}"
 _SUPPORTED = re.compile(r"\d+\.\d+")
 
 RequestObserver = Callable[[str, bytes], None]
+
+# urllib3 2 names a failed lookup NameResolutionError; urllib3 1.26 only says so in the message.
+_NAME_RESOLUTION_ERROR = getattr(urllib3.exceptions, "NameResolutionError", ())
+_UNKNOWN_HOST = ("failed to resolve", "name or service not known", "nodename nor servname", "no address associated",
+                 "getaddrinfo failed")
 
 
 def translate_requests_error(exc: requests.RequestException, url: str, timeout: float) -> TransportError:
@@ -39,14 +45,51 @@ def translate_requests_error(exc: requests.RequestException, url: str, timeout: 
     return TransportError(f"request to {url} failed: {_reason(exc)}")
 
 
+def is_retryable(error: BaseException) -> bool:
+    """Whether another attempt may succeed: a busy node or a network hiccup, not a refused identity.
+
+    A certificate that is not trusted, or a host name that does not exist, stays so however
+    often it is asked; retrying them only delays the one clear error the user needs.
+    """
+    if isinstance(error, Throttled):
+        return True
+    if not isinstance(error, TransportError):
+        return False
+    cause = error.__cause__
+    if isinstance(cause, requests.exceptions.SSLError):
+        return False
+    reason = _innermost(cause) if cause is not None else error
+    text = str(reason).lower()
+    if "temporary failure" in text:  # EAI_AGAIN: the resolver may answer next time
+        return True
+    return not (isinstance(reason, _NAME_RESOLUTION_ERROR) or any(words in text for words in _UNKNOWN_HOST))
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    """The real trouble inside requests' and urllib3's wrappers (MaxRetryError.reason, args)."""
+    reason = exc
+    while True:
+        inner = getattr(reason, "reason", None)
+        if not isinstance(inner, BaseException):
+            inner = next((arg for arg in reversed(reason.args) if isinstance(arg, BaseException)), None)
+        if inner is None or inner is reason:
+            return reason
+        reason = inner
+
+
 def _reason(exc: BaseException) -> str:
-    """The innermost cause's message, without urllib3's object addresses."""
-    while exc.__context__ is not None and not str(exc):
-        exc = exc.__context__
-    text = str(exc.args[0] if exc.args else exc)
-    text = re.sub(r"<urllib3[^>]*>: ", "", text)
-    match = re.search(r"\((?:Caused by )?\w+\((?:'[^']*',\s*)?['\"]?(?P<why>[^'\")]+)", text)
-    return (match.group("why") if match else text).strip()
+    """The innermost cause's message, without urllib3's pool and connection descriptions.
+
+    requests wraps urllib3's MaxRetryError, whose ``reason`` is the real trouble
+    (NewConnectionError, NameResolutionError, SSLError(SSLCertVerificationError(...))).
+    """
+    reason = _innermost(exc)
+    verify_message = getattr(reason, "verify_message", None)
+    text = str(verify_message or (reason.args[-1] if isinstance(reason, OSError) and reason.args else reason))
+    text = re.sub(r"^\w+\(host='[^']*', port=\d+\):\s*", "", text)  # "HTTPSConnection(host=..., port=...): "
+    text = re.sub(r"<urllib3[^>]*>:\s*", "", text)
+    text = re.sub(r"\s*\(_ssl\.c:\d+\)", "", text)
+    return text.strip() or type(reason).__name__
 
 
 class AxlTransport(Transport):
@@ -75,7 +118,9 @@ class AxlTransport(Transport):
     def send(self, address: str, body: bytes, headers: dict[str, str]) -> requests.Response:
         """POST, then refuse every answer that is not SOAP with the matching typed error."""
         try:
-            response = self.session.post(address, data=body, headers=headers, timeout=self.operation_timeout)
+            # verify passed on each call: a session's own verify loses to $REQUESTS_CA_BUNDLE (requests#3829)
+            response = self.session.post(address, data=body, headers=headers, timeout=self.operation_timeout,
+                                         verify=self.session.verify)
             response.content  # noqa: B018 - read it all now, so a dropped connection fails here
         except requests.RequestException as exc:
             raise translate_requests_error(exc, address, self.operation_timeout) from exc

@@ -59,3 +59,14 @@ AXL_SCHEMA_VERSIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (14, ("14.0",)),
     (15, ("15.0",)),
 )
+
+# The first build of each train that has the Cisco Spark Remote Device (domain.md section 2).
+# Trains before 10.5 never got it; 12.0 and every later train have it from their first build.
+# The 11.0 minimum is unconfirmed: the same table the fixtures and the product use.
+SPARK_RD_MINIMUM: dict[tuple[int, int], tuple[int, int, int, int, int]] = {
+    (10, 5): (10, 5, 2, 15900, 8),
+    (11, 0): (11, 0, 1, 23900, 5),
+    (11, 5): (11, 5, 1, 13900, 52),
+}
+SPARK_RD_EVERY_BUILD_FROM_MAJOR = 12
+SPARK_RD_MODEL = "Cisco Spark Remote Device"

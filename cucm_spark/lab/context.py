@@ -35,7 +35,11 @@ def returned_tags(request: etree._Element, known: Sequence[str]) -> list[str]:
 
 
 def search_criteria(request: etree._Element, allowed: Sequence[str]) -> dict[str, str]:
-    """The searchCriteria fields the lab filters on; AXL demands at least one."""
+    """The searchCriteria fields the lab filters on; AXL demands at least one.
+
+    ``allowed`` holds every criterion of Cisco's schema for the list, modelled or not
+    (unmodelled ones map to a constant column): an element outside it is ignored.
+    """
     criteria = child(request, "searchCriteria")
     found = {
         etree.QName(item).localname: text(item) or ""
@@ -57,7 +61,12 @@ def render_list(
     rows: Sequence[object],
     render: Callable[[object], str],
 ) -> str:
-    """<return> of list items, refused the way CUCM refuses an answer over the size limit."""
+    """<return> of list items, refused the way CUCM refuses an answer over the size limit.
+
+    The suggested row count comes from the largest row, not the average: a client that
+    pages with fewer rows than suggested must never meet the fault again, however the
+    row sizes vary across the answer.
+    """
     parts: list[str] = []
     size = 0
     for row in rows:
@@ -65,8 +74,8 @@ def render_list(
         size += len(part)
         parts.append(part)
         if size > ctx.answer_limit:
-            average = size / len(parts)
-            raise TooLargeFault(len(rows), max(1, int(ctx.answer_limit / average)))
+            largest = max(max(map(len, parts)), max((len(render(rest)) for rest in rows[len(parts):]), default=0))
+            raise TooLargeFault(len(rows), max(1, ctx.answer_limit // largest))
     return "<return>" + "".join(parts) + "</return>"
 
 

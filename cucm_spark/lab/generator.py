@@ -55,11 +55,12 @@ DESK_MODELS: tuple[tuple[str, int], ...] = (
     ("Cisco 6921", 3),
     ("Cisco 6911", 2),
 )
-# (model, device name prefix, weight)
+# (model, device name prefix, weight): CUCM's conventions are TCT for Jabber on iPhone and
+# BOT for Jabber on Android.
 JABBER_MODELS: tuple[tuple[str, str, int], ...] = (
     ("Cisco Unified Client Services Framework", "CSF", 70),
-    ("Cisco Dual Mode for iPhone", "BOT", 12),
-    ("Cisco Dual Mode for Android", "TCT", 12),
+    ("Cisco Dual Mode for iPhone", "TCT", 12),
+    ("Cisco Dual Mode for Android", "BOT", 12),
     ("Cisco Jabber for Tablet", "TAB", 6),
 )
 CTI_RD_MODEL = "CTI Remote Device"

@@ -37,6 +37,7 @@ SEARCH_COLUMNS = {
     "pattern": "n.dnorpattern",
     "description": "IFNULL(n.description, '')",
     "routePartitionName": "IFNULL(rp.name, '')",
+    "usage": "'Device'",  # every directory number the lab holds is a device line
 }
 
 

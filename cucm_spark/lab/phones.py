@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
+from cucm_spark.lab.catalog import CTI_REMOTE_DEVICE, PROTOCOLS, SPARK_RD_MODEL
 from cucm_spark.lab.context import LabContext, list_answer, returned_tags
 from cucm_spark.lab.soap import (
     DuplicateFault,
@@ -78,9 +79,13 @@ SEARCH_COLUMNS = {
     "protocol": "p.name",
     "callingSearchSpaceName": "IFNULL(css.name, '')",
     "devicePoolName": "dp.name",
+    # In Cisco's searchCriteria but not modelled: the lab holds no value, so only '%' matches.
+    # Dropping the criterion instead would widen the search to every phone.
+    "securityProfileName": "''",
 }
 # CUCM's rule for CTI and Spark remote device names.
 REMOTE_DEVICE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,15}$")
+REMOTE_DEVICE_NAME_RULE = "Device Name must be up to 15 characters: letters, digits, dot, dash, underscore"
 
 
 def render_phone(row: Row, tags: list[str], lines: str = "") -> str:
@@ -213,13 +218,12 @@ def add_phone(ctx: LabContext, request: etree._Element) -> str:
         model = db.execute(
             "SELECT enum, tkdeviceprotocol FROM typemodel WHERE name = ?", (product,)
         ).fetchone()
-        if model is None:
+        # A release before the Spark-RD minimum has no such product to add (its datasets may
+        # still hold Spark-RDs, as a generated cluster does: typemodel keeps every model).
+        if model is None or (product == SPARK_RD_MODEL and not ctx.release.supports_spark_rd):
             raise SoapFault(f"Product {product!r} is not supported on this release", code=5003)
-        if model["tkdeviceprotocol"] == 21 and not REMOTE_DEVICE_NAME.match(name):
-            raise SoapFault(
-                "Device Name must be up to 15 characters: letters, digits, dot, dash, underscore",
-                code=5003,
-            )
+        if model["tkdeviceprotocol"] == CTI_REMOTE_DEVICE and not REMOTE_DEVICE_NAME.match(name):
+            raise SoapFault(REMOTE_DEVICE_NAME_RULE, code=5003)
         if db.execute("SELECT 1 FROM device WHERE name = ?", (name,)).fetchone():
             raise DuplicateFault()
         db.execute(
@@ -264,10 +268,13 @@ UPDATABLE = (
 
 def update_phone(ctx: LabContext, request: etree._Element) -> str:
     with ctx.store.transaction() as db:
-        pkid = find_device(db, request)["pkid"]
+        device = find_device(db, request)
+        pkid = device["pkid"]
         changes: dict[str, object] = {}
         new_name = value(request, "newName")
         if new_name:
+            if device["protocol"] == PROTOCOLS[CTI_REMOTE_DEVICE] and not REMOTE_DEVICE_NAME.match(new_name):
+                raise SoapFault(REMOTE_DEVICE_NAME_RULE, code=5003)
             changes["name"] = new_name
         for element, column, table, what in UPDATABLE:
             item = child(request, element)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cucm_spark.lab.catalog import AXL_SCHEMA_VERSIONS
+from cucm_spark.lab.catalog import AXL_SCHEMA_VERSIONS, SPARK_RD_EVERY_BUILD_FROM_MAJOR, SPARK_RD_MINIMUM
 
 _RELEASE = re.compile(r"^(\d+)\.(\d+)\.(\d+)\.(\d+)(?:-(\d+)|\((\d+)\))$")
 
@@ -42,6 +42,15 @@ class LabRelease:
     def axl_form(self) -> str:
         """The form getCCMVersion reports: 11.5.1.13900(52)."""
         return f"{self.major}.{self.minor}.{self.maintenance}.{self.build}({self.patch})"
+
+    @property
+    def supports_spark_rd(self) -> bool:
+        """Whether this build has the Cisco Spark Remote Device product (addPhone refuses it otherwise)."""
+        if self.major >= SPARK_RD_EVERY_BUILD_FROM_MAJOR:
+            return True
+        minimum = SPARK_RD_MINIMUM.get((self.major, self.minor))
+        build = (self.major, self.minor, self.maintenance, self.build, self.patch)
+        return minimum is not None and build >= minimum
 
     def __str__(self) -> str:
         return f"{self.major}.{self.minor}.{self.maintenance}.{self.build}-{self.patch}"

@@ -55,7 +55,13 @@ RD_TAGS: dict[str, Callable[[Row], str]] = {
     "enableMobileConnect": lambda r: tag("enableMobileConnect", _flag(r["enablemobileconnect"])),
 }
 LIST_TAGS = [name for name in RD_TAGS if name != "ownerUserId"]
-SEARCH_COLUMNS = {"name": "IFNULL(r.name, '')", "ctiRemoteDeviceName": "IFNULL(d.name, '')"}
+SEARCH_COLUMNS = {
+    "name": "IFNULL(r.name, '')",
+    # Cisco's other criteria, not modelled: the lab holds no value, so only '%' matches.
+    "remoteDestinationProfileName": "''",
+    "ctiRemoteDeviceName": "IFNULL(d.name, '')",
+    "dualModeDeviceName": "''",
+}
 TIMERS = (
     ("answerTooSoonTimer", "answertoosoontimer"),
     ("answerTooLateTimer", "answertoolatetimer"),

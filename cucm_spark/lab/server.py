@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import socket
+import sqlite3
 import ssl
 import threading
 import time
@@ -22,7 +23,7 @@ from cucm_spark.lab.context import ANSWER_LIMIT_BYTES, LabContext
 from cucm_spark.lab.faults import FaultInjector, FaultRule, FaultRuleError
 from cucm_spark.lab.operations import OPERATIONS, WRITES
 from cucm_spark.lab.release import LabRelease
-from cucm_spark.lab.soap import SoapFault, envelope, fault_envelope, parse_request
+from cucm_spark.lab.soap import DuplicateFault, Request, SoapFault, envelope, fault_envelope, parse_request
 from cucm_spark.lab.sql import SqlDenied
 from cucm_spark.lab.store import Store
 from cucm_spark.lab.throttle import ConcurrencyCap, WriteThrottle
@@ -32,6 +33,9 @@ log = logging.getLogger("cucm_spark.lab")
 DEFAULT_USERNAME = "administrator"
 DEFAULT_PASSWORD = "ciscopsdt"
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
+# How often serve_forever looks for a stop request: the default 0.5 s made every stop (and
+# so every test lab) take half a second.
+POLL_INTERVAL = 0.02
 _SOAP_ACTION = re.compile(r'CUCM:DB ver=(\d+\.\d+)(?:\s+(\w+))?')
 UNAUTHORIZED_PAGE = (
     "<html><head><title>Error 401 Unauthorized</title></head><body>"
@@ -121,9 +125,15 @@ class LabServer:
         if certificate:
             tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             tls.load_cert_chain(*map(str, certificate))
-            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+            # No handshake in accept(): that runs on the one thread that accepts every
+            # connection, so a client that connects and stays silent would stall the lab.
+            # _Handler.setup does the handshake on the connection's own thread instead.
+            self._httpd.socket = tls.wrap_socket(
+                self._httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
             self.scheme = "https"
         self._thread: threading.Thread | None = None
+        self._serving = False
 
     @property
     def port(self) -> int:
@@ -135,16 +145,28 @@ class LabServer:
         return f"{self.scheme}://{host}:{self.port}/axl/"
 
     def start(self) -> LabServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="cucm-spark-lab", daemon=True)
+        self._serving = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(POLL_INTERVAL,), name="cucm-spark-lab", daemon=True
+        )
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._httpd.serve_forever()
+        self._serving = True
+        self._httpd.serve_forever(POLL_INTERVAL)
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        """Stop serving, free the port and close the store.
+
+        Safe on a lab that never started (shutdown would wait forever) and when called twice.
+        Closing the store checkpoints a --state file, so the file alone holds the cluster.
+        """
+        if self._serving:
+            self._serving = False
+            self._httpd.shutdown()
         self._httpd.server_close()
+        self.context.store.close()
 
     def __enter__(self) -> LabServer:
         return self.start()
@@ -191,6 +213,12 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 60
     server: _HTTPServer
 
+    def setup(self) -> None:
+        super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):
+            # Bounded by the handler timeout set in super().setup(); a failure only ends this connection.
+            self.connection.do_handshake()
+
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
@@ -200,38 +228,83 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing ---------------------------------------------------------------------
     def _send(self, status: int, body: bytes, content_type: str = "text/xml; charset=utf-8",
-              operation: str | None = None, applied_write: bool = False, headers: dict | None = None) -> None:
+              operation: str | None = None, applied_write: bool = False, headers: dict | None = None,
+              record: bool = True) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
-        self.lab.stats.record(operation, status, len(body), applied_write)
+        if record:  # the lab's own endpoints are not AXL traffic: reading stats must not change them
+            self.lab.stats.record(operation, status, len(body), applied_write)
 
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization", "")
         if not header.startswith("Basic "):
             return False
         try:
-            user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
-        except (ValueError, UnicodeDecodeError):
+            user, _, password = base64.b64decode(header[6:], validate=True).partition(b":")
+        except ValueError:
             return False
         settings = self.lab.settings
-        return hmac.compare_digest(user, settings.username) and hmac.compare_digest(password, settings.password)
+        # Bytes, not str: compare_digest raises TypeError on non-ASCII str, which would drop the
+        # connection instead of answering 401.
+        return hmac.compare_digest(user, settings.username.encode()) and hmac.compare_digest(
+            password, settings.password.encode()
+        )
 
-    def _refuse_unauthorized(self) -> None:
+    def _refuse_unauthorized(self, record: bool = True) -> None:
         self._send(401, UNAUTHORIZED_PAGE.encode(), "text/html;charset=utf-8",
-                   headers={"WWW-Authenticate": 'Basic realm="Cisco AXL"'})
+                   headers={"WWW-Authenticate": 'Basic realm="Cisco AXL"'}, record=record)
+
+    def _refuse_body(self, status: int, reason: bytes) -> None:
+        """Answer a body we cannot read, and close: what follows on the connection is unframed."""
+        self.close_connection = True
+        self._send(status, reason, "text/plain")
 
     def _read_body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
+        """The request body (Content-Length or chunked), or None once a 4xx has been sent.
+
+        Read before anything else, even before auth: a body left unread on a kept-alive
+        connection would be taken for the next request.
+        """
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return b""
+        length = int(raw) if raw.strip().isascii() and raw.strip().isdigit() else -1
+        if length < 0:
+            self._refuse_body(400, b"Bad Content-Length")
+            return None
         if length > MAX_REQUEST_BYTES:
-            self.close_connection = True
-            self._send(413, b"Request too large", "text/plain")
+            self._refuse_body(413, b"Request too large")
             return None
         return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes | None:
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            size_text = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            if not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
+                self._refuse_body(400, b"Bad chunked body")
+                return None
+            size = int(size_text, 16)
+            total += size
+            if total > MAX_REQUEST_BYTES:
+                self._refuse_body(413, b"Request too large")
+                return None
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline(1024)  # the CRLF after each chunk
 
     def _drop(self, partial: bytes = b"") -> None:
         """Cut the connection: optionally after the status line and part of the answer."""
@@ -249,7 +322,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- the lab's own endpoints ------------------------------------------------------
     def do_GET(self) -> None:
         if not self._authorized():
-            self._refuse_unauthorized()
+            self._refuse_unauthorized(record=False)
             return
         if self.path.rstrip("/") == "/lab/stats":
             self._json(self.lab.stats.as_dict())
@@ -258,10 +331,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path.rstrip("/") == "/lab/config":
             self._json(self.lab.configure({}))
         else:
-            self._send(404, b"Not found", "text/plain")
+            self._send(404, b"Not found", "text/plain", record=False)
 
     def _json(self, data: object, status: int = 200) -> None:
-        self._send(status, json.dumps(data, sort_keys=True).encode(), "application/json")
+        self._send(status, json.dumps(data, sort_keys=True).encode(), "application/json", record=False)
 
     def _lab_post(self, body: bytes) -> None:
         path = self.path.rstrip("/")
@@ -270,7 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json({"reset": True})
             return
         if path != "/lab/config":
-            self._send(404, b"Not found", "text/plain")
+            self._send(404, b"Not found", "text/plain", record=False)
             return
         try:
             self._json(self.lab.configure(json.loads(body or b"{}")))
@@ -279,34 +352,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- AXL --------------------------------------------------------------------------
     def do_POST(self) -> None:
-        if not self._authorized():
-            self._refuse_unauthorized()
-            return
         body = self._read_body()
         if body is None:
             return
-        if self.path.startswith("/lab/"):
+        is_axl = self.path.rstrip("/") == "/axl"
+        if not self._authorized():
+            self._refuse_unauthorized(record=is_axl)
+        elif self.path.startswith("/lab/"):
             self._lab_post(body)
-        elif self.path.rstrip("/") == "/axl":
+        elif is_axl:
             self._axl(body)
         else:
-            self._send(404, b"Not found", "text/plain")
+            self._send(404, b"Not found", "text/plain", record=False)
 
     def _axl(self, body: bytes) -> None:
-        operation = _SOAP_ACTION.search(self.headers.get("SOAPAction", "") or "")
-        hinted = operation.group(2) if operation else None
-        latency = self.lab.faults.fire("latency", hinted or "")
-        if latency:
-            time.sleep(latency.ms / 1000)
-        if self.lab.faults.fire("http503", hinted or ""):
-            self._send(503, b"Service Unavailable", "text/plain", operation=hinted)
-            return
+        action = _SOAP_ACTION.search(self.headers.get("SOAPAction", "") or "")
         try:
             request = parse_request(body)
         except SoapFault as fault:
+            hinted = action.group(2) if action else None
             self._send(500, fault_envelope(fault, hinted or ""), operation=hinted)
             return
-        version = operation.group(1) if operation else request.version
+        version = action.group(1) if action else request.version
         accepted = self.lab.context.release.accepted_axl_versions()
         if version not in accepted or request.version not in accepted:
             message = f"Incorrect axl version. Supported axl versions are {', '.join(accepted)}"
@@ -314,12 +381,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._dispatch(request)
 
-    def _dispatch(self, request) -> None:
+    def _dispatch(self, request: Request) -> None:
         name = request.operation
         handler = OPERATIONS.get(name)
         if handler is None:
             fault = SoapFault(f"Unknown operation {name}: not an AXL request this cluster understands")
             self._send(500, fault_envelope(fault, name), operation=name)
+            return
+        if self.lab.faults.fire("http503", name):
+            self._send(503, b"Service Unavailable", "text/plain", operation=name)
             return
         is_write = name in WRITES
         if is_write and not self.lab.throttle.admit():
@@ -330,11 +400,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(503, b"Service Unavailable: too many concurrent queries", "text/plain", operation=name)
             return
         try:
+            # Latency is spent inside the SQL slot, as a slow query holds it on a real node.
+            latency = self.lab.faults.fire("latency", name)
+            if latency:
+                time.sleep(latency.ms / 1000)
             if is_sql and self.lab.settings.deny_sql:
                 raise SqlDenied()
             answer = envelope(name, request.version, handler(self.lab.context, request.body))
             status = 200
         except SoapFault as fault:
+            answer, status = fault_envelope(fault, name), HTTPStatus.INTERNAL_SERVER_ERROR
+        except sqlite3.IntegrityError as exc:
+            # A constraint the handler did not check first: the request's data broke it, so it
+            # is the client's fault, answered as CUCM answers it; the transaction was rolled back.
+            log.warning("%s broke a constraint the lab does not check first: %s", name, exc)
+            fault = DuplicateFault() if "UNIQUE" in str(exc) else SoapFault(f"Could not write the request: {exc}")
             answer, status = fault_envelope(fault, name), HTTPStatus.INTERNAL_SERVER_ERROR
         except Exception:  # a lab bug must still answer like a server, never hang the client
             log.exception("lab failed on %s", name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -38,8 +39,32 @@ def _read_only(action: int, *_: object) -> int:
     return sqlite3.SQLITE_OK if action in _READ_ACTIONS else sqlite3.SQLITE_DENY
 
 
-def _render_row(row: sqlite3.Row) -> str:
-    return "<row>" + "".join(tag(key, row[key]) for key in row.keys()) + "</row>"  # noqa: SIM118 - a Row iterates values
+_XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_LEADING_WORD = re.compile(r"^\(?\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def column_elements(names: list[str]) -> list[str]:
+    """An XML element name for each result column.
+
+    A column SQLite names after its expression (``COUNT(*)``, ``1``) is not a valid
+    element name: it becomes its leading word in lower case, as Informix labels
+    ``count(*)`` ``count``, or ``expression`` when it has none.
+    """
+    elements = []
+    for name in names:
+        if not _XML_NAME.match(name):
+            word = _LEADING_WORD.match(name)
+            name = word.group(1).lower() if word else "expression"
+        elements.append(name)
+    return elements
+
+
+def _row_renderer(elements: list[str]) -> Callable[[sqlite3.Row], str]:
+    # By position, not by name: two columns called "name" (d.name, m.name) keep their own values.
+    def render(row: sqlite3.Row) -> str:
+        return "<row>" + "".join(tag(name, item) for name, item in zip(elements, row, strict=True)) + "</row>"
+
+    return render
 
 
 def execute_sql_query(ctx: LabContext, request: etree._Element) -> str:
@@ -49,9 +74,11 @@ def execute_sql_query(ctx: LabContext, request: etree._Element) -> str:
     with ctx.store.reading() as db:
         db.set_authorizer(_read_only)
         try:
-            rows = db.execute(informix_to_sqlite(sql)).fetchall()
+            cursor = db.execute(informix_to_sqlite(sql))
+            rows = cursor.fetchall()
         except sqlite3.Error as exc:
             raise SoapFault(f"A syntax error has occurred. ({exc})", code=-201) from exc
         finally:
             db.set_authorizer(None)
-    return render_list(ctx, rows, _render_row)
+    elements = column_elements([column[0] for column in cursor.description or ()])
+    return render_list(ctx, rows, _row_renderer(elements))

@@ -51,6 +51,7 @@ SEARCH_COLUMNS = {
     "lastName": "u.lastname",
     "userid": "u.userid",
     "department": "IFNULL(u.department, '')",
+    "customerName": "''",  # in Cisco's searchCriteria, not modelled: only '%' matches
 }
 
 
@@ -136,6 +137,8 @@ def update_user(ctx: LabContext, request: etree._Element) -> str:
         for element, column in columns.items():
             item = child(request, element)
             if item is not None:
+                if element == "lastName" and not text(item):
+                    raise SoapFault("updateUser: lastName cannot be empty")  # CUCM requires a last name
                 db.execute(f"UPDATE enduser SET {column} = ? WHERE pkid = ?", (text(item), pkid))
         devices = child(request, "associatedDevices")
         if devices is not None:

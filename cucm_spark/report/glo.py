@@ -30,6 +30,14 @@ class GloRequest:
         ]
         if audit.upgrade_target:
             lines.append(f"Release to upgrade to for Spark Remote Devices: {audit.upgrade_target}")
+        if audit.spark_rd_supported:
+            # domain.md section 1: temporary licences end where a Spark-RD capable release is available.
+            lines += [
+                "",
+                "NOTE: this release already supports Spark Remote Devices. GLO grants temporary licences only",
+                "until a Spark-RD capable release is available in the train: migrate the Hybrid CTI Remote",
+                "Devices to Spark Remote Devices rather than asking for these licences.",
+            ]
         lines += [
             "",
             f"Web Order ID for Cisco Spark Message/Meet services: {self.web_order_id or '<WEB ORDER ID>'}",

@@ -1,0 +1,179 @@
+"""The live sink: reads a user's devices back from AXL, sends the plan's writes, and never resends one blindly.
+
+A write that ends in a timeout or a dropped connection may or may not have happened;
+the client raises TransportError and does not retry it. Here the write is read back
+(getPhone, getRemoteDestination, getUser): if it landed, the step is done; if the read
+proves it did not, it is sent again, a few times at most. A 503 is retried by the
+client itself, since CUCM sends it before doing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cucm_spark.axl.client import AxlClient
+from cucm_spark.errors import ExecutionError, NotFound, TransportError
+from cucm_spark.migrate.executor import Observation
+from cucm_spark.migrate.facts import (
+    DeviceSettings,
+    facts_from_phone,
+    fingerprint,
+    line_payload,
+    lines_from_phone,
+    user_facts,
+)
+from cucm_spark.migrate.plan import Action, Step, UserPlan
+
+RESENDS = 3
+LINE_TAGS = {"line": {"index": "", "label": "", "display": "", "dirn": {"pattern": "", "routePartitionName": ""},
+                      "displayAscii": "", "e164Mask": ""}}
+# Everything addPhone needs to re-create the device exactly, and what the fingerprint covers.
+PHONE_TAGS: dict[str, Any] = {
+    name: "" for name in (
+        "name", "description", "product", "model", "class", "protocol", "protocolSide", "callingSearchSpaceName",
+        "devicePoolName", "commonPhoneConfigName", "locationName", "useTrustedRelayPoint", "builtInBridgeStatus",
+        "ownerUserName", "packetCaptureMode", "rerouteCallingSearchSpaceName", "certificateOperation",
+        "deviceMobilityMode")
+} | {"lines": LINE_TAGS}
+DESTINATION_TAGS = {"name": "", "destination": "", "ctiRemoteDeviceName": ""}
+
+
+def read_phone(client: AxlClient, name: str) -> dict[str, Any] | None:
+    """The device as getPhone shows it, or None when it does not exist."""
+    try:
+        return client.get("getPhone", name=name, returnedTags=PHONE_TAGS)
+    except NotFound:
+        return None
+
+
+def read_destinations(client: AxlClient, device: str) -> list[dict[str, Any]]:
+    """The remote destinations that ring through a device (matched exactly, not as a pattern)."""
+    found = client.list_all("listRemoteDestination", "remoteDestination", {"ctiRemoteDeviceName": device},
+                            list(DESTINATION_TAGS))
+    return sorted((item for item in found if (item.get("ctiRemoteDeviceName") or "").lower() == device.lower()),
+                  key=lambda item: item["destination"].lower())
+
+
+def read_associations(client: AxlClient, userid: str) -> list[str]:
+    """The devices a user controls (getUser associatedDevices)."""
+    found = client.get("getUser", userid=userid, returnedTags={"userid": "", "associatedDevices": {"device": ""}})
+    return list(((found.get("associatedDevices") or {}).get("device")) or [])
+
+
+def read_settings(client: AxlClient, names: Iterable[str]) -> dict[str, DeviceSettings]:
+    """Settings of the named CTI-RDs, keyed by lower-cased name, for the planner."""
+    found: dict[str, DeviceSettings] = {}
+    for name in names:
+        phone = read_phone(client, name)
+        if phone is not None:
+            found[name.lower()] = DeviceSettings.from_phone(phone)
+    return found
+
+
+class LiveSink:
+    """Steps sent to a cluster over AXL."""
+
+    def __init__(self, client: AxlClient) -> None:
+        self.client = client
+
+    # -- before the first write ----------------------------------------------------------
+    def observe(self, user: UserPlan) -> Observation:
+        """Read the user's devices again; unchanged only if the fingerprint matches the plan's."""
+        phones: dict[str, Any] = {}
+        destinations: dict[str, list[dict[str, Any]]] = {}
+        facts = []
+        for name in user.cti_rds:
+            phone = read_phone(self.client, name)
+            if phone is None:
+                return Observation(False, f"changed since the plan: {name} no longer exists")
+            phones[name] = phone
+            destinations[name] = read_destinations(self.client, name)
+            facts.append(facts_from_phone(phone, (d["destination"] for d in destinations[name]), with_settings=True))
+        spark = read_phone(self.client, user.spark_rd)
+        if user.action is Action.MIGRATE and spark is not None:
+            return Observation(False, f"changed since the plan: the name {user.spark_rd} is now taken")
+        if user.action is Action.CONSOLIDATE:
+            if spark is None:
+                return Observation(False, f"changed since the plan: {user.spark_rd} no longer exists")
+            spark_destinations = read_destinations(self.client, user.spark_rd)
+            facts.append(facts_from_phone(spark, (d["destination"] for d in spark_destinations), with_settings=False))
+        associations = {userid: read_associations(self.client, userid) for userid in user.controllers}
+        now = fingerprint(user_facts(user.userid, facts, associations))
+        image = {"cti_rds": phones, "destinations": destinations, "associations": associations,
+                 "spark_rd": spark}
+        if now != user.fingerprint:
+            return Observation(False, "changed since the plan (devices, lines, destinations or associations)", image)
+        return Observation(True, None, image)
+
+    # -- steps -------------------------------------------------------------------------
+    def apply(self, step: Step) -> str:
+        if not step.is_write:
+            return self.verify(step)
+        return self.send(step.operation, step.payload)
+
+    def send(self, operation: str, payload: Mapping[str, Any]) -> str:
+        """One write; after a lost answer, read back and resend only if it did not happen."""
+        last: TransportError | None = None
+        for attempt in range(RESENDS + 1):
+            try:
+                self.client.write(operation, **payload)
+                return "sent" if attempt == 0 else f"sent again after a read-back (attempt {attempt + 1})"
+            except TransportError as lost:
+                if self.has_landed(operation, payload):
+                    return f"answer lost ({lost}); the read-back shows it happened"
+                last = lost
+        raise ExecutionError(f"{operation}: no answer after {RESENDS + 1} tries, and it has not happened ({last})")
+
+    def landed(self, step: Step) -> bool:
+        return self.has_landed(step.operation, step.payload)
+
+    def has_landed(self, operation: str, payload: Mapping[str, Any]) -> bool:
+        """Whether the cluster already shows this write's effect."""
+        if operation == "addPhone":
+            phone = read_phone(self.client, payload["phone"]["name"])
+            return phone is not None and _same(phone.get("ownerUserName"), payload["phone"].get("ownerUserName"))
+        if operation == "removePhone":
+            return read_phone(self.client, payload["name"]) is None
+        if operation == "updateRemoteDestination":
+            found = self._destination(payload["destination"])
+            return found is not None and _same(found.get("ctiRemoteDeviceName"), payload["ctiRemoteDeviceName"])
+        if operation == "updateUser":
+            wanted = {name.lower() for name in payload["associatedDevices"]["device"]}
+            return {name.lower() for name in read_associations(self.client, payload["userid"])} == wanted
+        raise ExecutionError(f"no read-back known for {operation}")
+
+    def _destination(self, destination: str) -> dict[str, Any] | None:
+        try:
+            return self.client.get("getRemoteDestination", destination=destination, returnedTags=DESTINATION_TAGS)
+        except NotFound:
+            return None
+
+    def verify(self, step: Step) -> str:
+        """A verifying read: the cluster must show what the step expects."""
+        expect = step.expect
+        try:
+            found = self.client.get(step.operation, **step.payload)
+        except NotFound:
+            if expect.get("absent"):
+                return "verified: gone"
+            raise ExecutionError(f"{step.description}: not found") from None
+        if expect.get("absent"):
+            raise ExecutionError(f"{step.description}: it still exists")
+        problems = []
+        for key in ("ownerUserName", "ctiRemoteDeviceName"):
+            if key in expect and not _same(found.get(key), expect[key]):
+                problems.append(f"{key} is {found.get(key)!r}, expected {expect[key]!r}")
+        if "lines" in expect:
+            lines = [line_payload(line) for line in lines_from_phone(found)]
+            if lines != list(expect["lines"]):
+                problems.append(f"lines are {[li['dirn']['pattern'] for li in lines]}, expected "
+                                f"{[li['dirn']['pattern'] for li in expect['lines']]}")
+        if problems:
+            raise ExecutionError(f"{step.description}: " + "; ".join(problems))
+        return "verified"
+
+
+def _same(left: object, right: object) -> bool:
+    return str(left or "").lower() == str(right or "").lower()
+
