@@ -7,14 +7,11 @@ import sys
 
 import typer
 
-from cucm_spark import errors
 from cucm_spark.cli_audit import audit
+from cucm_spark.cli_fleet import clusters, history, report
 from cucm_spark.cli_lab import lab_app
 from cucm_spark.cli_migrate import migrate, rollback, runs
-from cucm_spark.lab.runner import LabSetupError
-from cucm_spark.lab.server import LabStartError
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_CLUSTER, EXIT_PARTIAL = 0, 1, 2, 3, 4
+from cucm_spark.exit_codes import EXIT_OK, EXIT_USAGE, exit_code_for
 
 app = typer.Typer(
     help="Audit CUCM clusters for Hybrid Call CTI Remote Devices and migrate them to Spark-RDs.",
@@ -27,22 +24,9 @@ app.add_typer(lab_app, name="lab")
 app.command()(migrate)
 app.command()(rollback)
 app.command()(runs)
-
-# Most specific first: the first class that matches decides the exit code.
-EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
-    (errors.ConfigError, EXIT_USAGE),
-    (errors.PlanError, EXIT_USAGE),
-    (errors.JournalError, EXIT_USAGE),
-    (LabSetupError, EXIT_USAGE),
-    (LabStartError, EXIT_USAGE),
-    (errors.AxlError, EXIT_CLUSTER),
-    (errors.ExecutionError, EXIT_PARTIAL),
-)
-
-
-def exit_code_for(error: BaseException) -> int | None:
-    return next((code for kind, code in EXIT_CODES if isinstance(error, kind)), None)
-
+app.command()(clusters)
+app.command()(history)
+app.command()(report)
 
 def main() -> None:
     """Entry point: run the app, turning every expected error into one line and its exit code.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import logging
+import re
 import sys
+from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -12,11 +13,15 @@ import typer
 
 from cucm_spark.audit import Audit, AuditRules, run_audit
 from cucm_spark.classify import CloudDomains
+from cucm_spark.cli_fleet import ConfigFile, fleet_audit, record, write_run_files
 from cucm_spark.connect import ClusterTarget, open_cluster
 from cucm_spark.errors import ConfigError
+from cucm_spark.fleet import AuditOptions
+from cucm_spark.history import History
 from cucm_spark.inventory.collect import collect_inventory
 from cucm_spark.licensing.categories import CategoryMap
 from cucm_spark.licensing.tiers import Naming
+from cucm_spark.logs import configure_logging
 from cucm_spark.progress import progress_reporter
 from cucm_spark.releases import ReleaseTable
 from cucm_spark.report.formats import CsvFormat, JsonFormat
@@ -74,11 +79,21 @@ def audit(
     categories: Annotated[Path | None, typer.Option(help="JSON map of device model to licence category.")] = None,
     releases: Annotated[Path | None, typer.Option(help="JSON table of Spark-RD minimum releases.")] = None,
     cloud_domains: Annotated[Path | None, typer.Option(help="JSON list of cloud call domains.")] = None,
+    cluster: Annotated[list[str] | None, typer.Option(help="Audit this cluster of the config file.")] = None,
+    all_clusters: Annotated[bool, typer.Option("--all", help="Audit every cluster of the config file.")] = False,
+    tag: Annotated[str | None, typer.Option(help="With --all: only the clusters with this tag.")] = None,
+    config: ConfigFile = None,
+    workers: Annotated[int, typer.Option(min=1, help="Clusters audited at once.")] = 4,
+    show_diff: Annotated[bool, typer.Option("--diff", help="Show what changed since the previous audit.")] = False,
+    output_dir: Annotated[Path | None, typer.Option(
+        help="Also write DIR/CLUSTER/<timestamp>.json and DIR/CLUSTER/latest.json.")] = None,
+    wait: Annotated[float, typer.Option(min=0, help="Seconds to wait for another run of the same config.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (for cron).")] = False,
+    log_file: Annotated[Path | None, typer.Option(help="Also log to this file, rotated at 1 MB.")] = None,
     verbose: Verbose = False,
 ) -> None:
     """Audit a cluster: release, CTI-RDs and Spark-RDs, licence tiers now and after migration."""
-    if verbose:
-        logging.getLogger("cucm_spark").setLevel(logging.INFO)
+    configure_logging(verbose, quiet, log_file)
     rules = AuditRules(
         releases=ReleaseTable.load(releases),
         categories=CategoryMap.load(categories),
@@ -86,6 +101,14 @@ def audit(
         spark_seats=spark_seats,
     )
     domains = CloudDomains.load(cloud_domains)
+    if cluster or all_clusters or tag:
+        if host or lab:
+            raise ConfigError("--cluster/--all audit the clusters of the config file: drop --host/--lab")
+        options = AuditOptions(rules, domains, use_sql=not no_sql, timeout=timeout, wsdl=wsdl)
+        worst = fleet_audit(config, cluster, all_clusters or (tag is not None and not cluster), tag, options,
+                            workers=workers, show_diff=show_diff, quiet=quiet, output_dir=output_dir,
+                            json_output=output_format is OutputFormat.json, wait=wait)
+        raise typer.Exit(worst)
     target = ClusterTarget(host=host, lab=lab, username=username, password_file=password_file, wsdl=wsdl,
                            axl_version=axl_version, ca_bundle=ca_bundle, insecure=insecure, timeout=timeout)
     with open_cluster(target) as client, progress_reporter("Reading inventory") as step:
@@ -96,11 +119,25 @@ def audit(
         OutputFormat.json: JsonFormat(),
         OutputFormat.csv: CsvFormat(),
     }[output_format]
-    write_output(renderer.render(result), output)
+    if output is not None or not quiet:
+        write_output(renderer.render(result), output)
+    if not lab:
+        name = result.cluster
+        with History() as store:
+            drift = record(store, name, result, datetime.now(timezone.utc), show_diff)
+        if drift and not quiet:
+            sys.stderr.write(drift)
+        if output_dir:
+            write_run_files(output_dir, _folder_name(name), result, datetime.now(timezone.utc))
     if glo_request:
         write_output(GloRequest(web_order_id).render(result), glo_request)
     if findings(result, fail_on or []):
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _folder_name(url: str) -> str:
+    """A cluster URL as a folder name: https://cucm-a:8443/axl/ -> cucm-a_8443."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", url.split("://", 1)[-1].split("/", 1)[0]).strip("_") or "cluster"
 
 
 def findings(result: Audit, fail_on: list[FailOn]) -> bool:

@@ -72,8 +72,12 @@ def _client(
 
 
 @contextmanager
-def open_cluster(target: ClusterTarget) -> Iterator[AxlClient]:
-    """An AXL client for the target; with --lab, the lab runs for as long as the block does."""
+def open_cluster(target: ClusterTarget, credentials: Credentials | None = None) -> Iterator[AxlClient]:
+    """An AXL client for the target; with --lab, the lab runs for as long as the block does.
+
+    ``credentials`` come from a config file's cluster; without them the user and password
+    are resolved from the command line, the environment or a terminal prompt.
+    """
     _check(target)
     if target.lab:
         server = build_lab(LabSpec(port=0)).start()
@@ -88,7 +92,7 @@ def open_cluster(target: ClusterTarget) -> Iterator[AxlClient]:
             server.stop()
         return
     verify = _verify(target)
-    credentials = resolve_credentials(target.username, target.password_file)
+    credentials = credentials or resolve_credentials(target.username, target.password_file)
     client = _client(Endpoint.parse(target.host or ""), credentials, target, verify, remember=True)
     try:
         yield client

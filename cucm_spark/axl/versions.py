@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+import threading
 from pathlib import Path
 
 from cucm_spark.errors import VersionRefused
@@ -24,7 +26,13 @@ def best_version(supported: tuple[str, ...], refused: str) -> str:
 
 
 class VersionCache:
-    """Negotiated versions per cluster URL, in a small JSON file in the state directory."""
+    """Negotiated versions per cluster URL, in a small JSON file in the state directory.
+
+    Several clusters may be audited at once: writes are serialised within the process and
+    each goes through its own temporary file, so a concurrent writer never sees half a file.
+    """
+
+    _lock = threading.Lock()
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -35,14 +43,16 @@ class VersionCache:
     def put(self, url: str, version: str) -> None:
         if self.path is None:
             return
-        known = self._read()
-        if known.get(url) == version:
-            return
-        known[url] = version
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(known, indent=2, sort_keys=True))
-        os.replace(temporary, self.path)
+        with self._lock:
+            known = self._read()
+            if known.get(url) == version:
+                return
+            known[url] = version
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=self.path.parent, prefix=".axl-versions-",
+                                             suffix=".tmp", delete=False) as temporary:
+                temporary.write(json.dumps(known, indent=2, sort_keys=True))
+            os.replace(temporary.name, self.path)
 
     def _read(self) -> dict[str, str]:
         if self.path is None or not self.path.exists():
