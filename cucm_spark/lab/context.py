@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from lxml import etree
 
 from cucm_spark.lab.release import LabRelease
-from cucm_spark.lab.soap import SoapFault, TooLargeFault, child, integer, text
+from cucm_spark.lab.soap import NotFoundFault, SoapFault, TooLargeFault, child, integer, required, text, unbrace, value
 from cucm_spark.lab.store import Store
 
 ANSWER_LIMIT_BYTES = 8 * 1024 * 1024
@@ -108,3 +109,16 @@ def list_answer(
     with ctx.store.reading() as db:
         rows = db.execute(sql, params).fetchall()
     return render_list(ctx, rows, lambda row: render(row, tags))
+
+
+def find_row(db: sqlite3.Connection, request: etree._Element, *, select: str, alias: str, key: str, column: str,
+             what: str) -> sqlite3.Row:
+    """The row a get/update/remove request names by <uuid> or by its key element, or a 5007 fault."""
+    uuid = value(request, "uuid")
+    if uuid:
+        row = db.execute(f"{select} WHERE {alias}.pkid = ?", (unbrace(uuid),)).fetchone()
+    else:
+        row = db.execute(f"{select} WHERE {column} = ?", (required(request, key),)).fetchone()
+    if row is None:
+        raise NotFoundFault(what)
+    return row

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from cucm_spark.lab.catalog import CTI_REMOTE_DEVICE, PROTOCOLS, SPARK_RD_MODEL
-from cucm_spark.lab.context import LabContext, list_answer, returned_tags
+from cucm_spark.lab.context import LabContext, find_row, list_answer, returned_tags
 from cucm_spark.lab.soap import (
     DuplicateFault,
     NotFoundFault,
@@ -22,7 +22,6 @@ from cucm_spark.lab.soap import (
     required,
     tag,
     text,
-    unbrace,
     value,
 )
 from cucm_spark.lab.store import new_pkid
@@ -101,15 +100,7 @@ def list_phone(ctx: LabContext, request: etree._Element) -> str:
 
 
 def find_device(db: sqlite3.Connection, request: etree._Element) -> Row:
-    """The device a request names by <name> or <uuid>, or a 5007 fault."""
-    uuid = value(request, "uuid")
-    if uuid:
-        row = db.execute(PHONE_SELECT + " WHERE d.pkid = ?", (unbrace(uuid),)).fetchone()
-    else:
-        row = db.execute(PHONE_SELECT + " WHERE d.name = ?", (required(request, "name"),)).fetchone()
-    if row is None:
-        raise NotFoundFault("Device")
-    return row
+    return find_row(db, request, select=PHONE_SELECT, alias="d", key="name", column="d.name", what="Device")
 
 
 def render_lines(db: sqlite3.Connection, device_pkid: str) -> str:

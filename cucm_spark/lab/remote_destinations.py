@@ -8,7 +8,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from cucm_spark.lab.catalog import CTI_REMOTE_DEVICE
-from cucm_spark.lab.context import LabContext, list_answer, returned_tags
+from cucm_spark.lab.context import LabContext, find_row, list_answer, returned_tags
 from cucm_spark.lab.phones import user_pkid
 from cucm_spark.lab.soap import (
     DuplicateFault,
@@ -22,7 +22,6 @@ from cucm_spark.lab.soap import (
     required,
     tag,
     text,
-    unbrace,
     value,
 )
 from cucm_spark.lab.store import new_pkid
@@ -82,16 +81,8 @@ def list_remote_destination(ctx: LabContext, request: etree._Element) -> str:
 
 
 def find_rd(db: sqlite3.Connection, request: etree._Element) -> Row:
-    uuid = value(request, "uuid")
-    if uuid:
-        row = db.execute(RD_SELECT + " WHERE r.pkid = ?", (unbrace(uuid),)).fetchone()
-    else:
-        row = db.execute(
-            RD_SELECT + " WHERE r.destination = ?", (required(request, "destination"),)
-        ).fetchone()
-    if row is None:
-        raise NotFoundFault("Remote Destination")
-    return row
+    return find_row(db, request, select=RD_SELECT, alias="r", key="destination", column="r.destination",
+                    what="Remote Destination")
 
 
 def get_remote_destination(ctx: LabContext, request: etree._Element) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from cucm_spark.lab.catalog import DEFAULT_PRESENCE_GROUP
-from cucm_spark.lab.context import LabContext, list_answer, returned_tags
+from cucm_spark.lab.context import LabContext, find_row, list_answer, returned_tags
 from cucm_spark.lab.phones import lookup
 from cucm_spark.lab.soap import (
     DuplicateFault,
@@ -21,7 +21,6 @@ from cucm_spark.lab.soap import (
     required,
     tag,
     text,
-    unbrace,
     value,
 )
 from cucm_spark.lab.store import new_pkid
@@ -68,14 +67,7 @@ def list_user(ctx: LabContext, request: etree._Element) -> str:
 
 
 def find_user(db: sqlite3.Connection, request: etree._Element) -> Row:
-    uuid = value(request, "uuid")
-    if uuid:
-        row = db.execute(USER_SELECT + " WHERE u.pkid = ?", (unbrace(uuid),)).fetchone()
-    else:
-        row = db.execute(USER_SELECT + " WHERE u.userid = ?", (required(request, "userid"),)).fetchone()
-    if row is None:
-        raise NotFoundFault("User")
-    return row
+    return find_row(db, request, select=USER_SELECT, alias="u", key="userid", column="u.userid", what="User")
 
 
 def get_user(ctx: LabContext, request: etree._Element) -> str:
