@@ -2,6 +2,7 @@
 
     CucmSparkError
     ├── ConfigError              bad option, file, dataset or release string      → exit 2
+    │   └── RunLocked            another run of the same config holds the lock (lock.py)
     ├── AxlError                 anything the cluster or the road to it did wrong → exit 3
     │   ├── TransportError       host unreachable, TLS refused, connection dropped
     │   ├── AuthError            HTTP 401: wrong user or password
@@ -16,6 +17,7 @@
     ├── PlanError                a plan that cannot be made or trusted           → exit 2
     ├── ExecutionError           a migration step that failed                     → exit 4
     └── JournalError             the journal is missing, locked or inconsistent   → exit 2
+        └── HistoryError         the audit history cannot be read or written (history.py)
 """
 
 from __future__ import annotations
