@@ -47,9 +47,10 @@ def measured(argv: list[str], env: dict[str, str]) -> dict[str, float]:
 
 
 def run_case(users: int, argv_for: callable) -> dict[str, float]:
-    with lab_process("--generate", f"users={users}") as (url, _ready):
+    # A fresh state directory per run: no remembered AXL version, no audit history from earlier runs.
+    with lab_process("--generate", f"users={users}") as (url, _ready), tempfile.TemporaryDirectory() as state:
         env = {**os.environ, "CUCM_SPARK_USERNAME": AUTH[0], "CUCM_SPARK_PASSWORD": AUTH[1],
-               "CUCM_SPARK_STATE_DIR": os.path.join(os.environ.get("TMPDIR", "/tmp"), "cucm-spark-bench")}
+               "CUCM_SPARK_STATE_DIR": state}
         figures = measured(argv_for(url), env)
         stats = requests.get(url.replace("/axl/", "/lab/stats"), auth=AUTH, timeout=30).json()
     figures["requests"] = stats["requests"]

@@ -21,6 +21,7 @@ from cucm_spark.fleet import AuditOptions, audit_fleet
 from cucm_spark.history import History, HistoryRow, diff, window_warnings
 from cucm_spark.lock import config_lock_path, run_lock
 from cucm_spark.report.fleet import drift_text, history_table, summary_table
+from cucm_spark.report.formats import JsonFormat
 from cucm_spark.report.html import ClusterReport, render_html
 
 log = logging.getLogger("cucm_spark")
@@ -44,7 +45,7 @@ def record(history: History, name: str, audit: Audit, taken_at: datetime, show_d
 def write_run_files(directory: Path, name: str, audit: Audit, taken_at: datetime) -> None:
     """DIR/NAME/<timestamp>.json and DIR/NAME/latest.json, written atomically."""
     folder = directory / name
-    text = json.dumps(audit_document(audit), indent=2) + "\n"
+    text = JsonFormat().render(audit)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         stamped = folder / f"{taken_at.strftime('%Y%m%dT%H%M%SZ')}.json"

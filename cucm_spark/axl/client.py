@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,10 +17,12 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 from zeep.helpers import serialize_object
+from zeep.wsdl.utils import etree_to_string
 
 from cucm_spark.axl.endpoint import Endpoint
 from cucm_spark.axl.faults import fault_from_detail
-from cucm_spark.axl.transport import AxlTransport, RequestObserver, is_retryable
+from cucm_spark.axl.sqlstream import SqlAnswer, read_sql_answer
+from cucm_spark.axl.transport import WSDL_VERSION, AxlTransport, RequestObserver, is_retryable
 from cucm_spark.axl.versions import VersionCache, best_version
 from cucm_spark.errors import (
     AnswerTooLarge,
@@ -33,6 +35,13 @@ from cucm_spark.errors import (
 log = logging.getLogger("cucm_spark.axl")
 
 BINDING = "{http://www.cisco.com/AXLAPIService/}AXLAPIBinding"
+
+# CUCM refuses a list or SQL answer over 8 MB. Pages sized from what earlier pages
+# taught aim at 90% of it: rows vary, and a refused page costs a request.
+ANSWER_LIMIT_BYTES = 8 * 1024 * 1024
+PAGE_BUDGET_BYTES = int(ANSWER_LIMIT_BYTES * 0.9)
+
+Row = tuple[str | None, ...]
 
 
 def default_wsdl() -> Path:
@@ -77,12 +86,12 @@ class AxlClient:
         self._transport = AxlTransport(session, self.options.timeout, self.options.observer)
         wsdl = self.options.wsdl or default_wsdl()
         try:
-            client = zeep.Client(
+            self._zeep = zeep.Client(
                 str(wsdl),
                 transport=self._transport,
                 settings=zeep.Settings(strict=False, xml_huge_tree=True, xsd_ignore_sequence_order=True),
             )
-            self._service = client.create_service(BINDING, endpoint.url)
+            self._service = self._zeep.create_service(BINDING, endpoint.url)
         except (OSError, etree.XMLSyntaxError, zeep.exceptions.Error) as exc:
             raise ConfigError(f"cannot load WSDL {wsdl}: {exc}") from exc
         except (ValueError, AttributeError, TypeError, KeyError) as exc:
@@ -107,7 +116,7 @@ class AxlClient:
 
         An untrusted certificate or an unknown host name is not network trouble: no retry.
         """
-        return self._retrying(self.options.read_attempts, is_retryable)(self._negotiated, operation, kwargs)
+        return self._retrying(self.options.read_attempts, is_retryable)(self._negotiated, self._call, operation, kwargs)
 
     def write(self, operation: str, **kwargs: Any) -> Any:
         """A write: retried only on 503, which CUCM sends before doing anything.
@@ -116,8 +125,16 @@ class AxlClient:
         may not have happened, and only a read can tell. That is the caller's job.
         """
         return self._retrying(self.options.write_attempts, lambda error: isinstance(error, Throttled))(
-            self._negotiated, operation, kwargs
+            self._negotiated, self._call, operation, kwargs
         )
+
+    def write_once(self, operation: str, **kwargs: Any) -> Any:
+        """A write sent once, a 503 raised as Throttled: for callers that pace and resend writes themselves.
+
+        A migration's workers share one pace (cucm_spark.migrate.pacing); a per-call backoff
+        here would fight it.
+        """
+        return self._negotiated(self._call, operation, kwargs)
 
     def _retrying(self, attempts: int, retryable: Callable[[BaseException], bool]) -> tenacity.Retrying:
         return tenacity.Retrying(
@@ -139,9 +156,9 @@ class AxlClient:
         exponential = 0.2 * 2 ** (state.attempt_number - 1)
         return min(self.options.max_backoff, exponential + random.uniform(0, 1))
 
-    def _negotiated(self, operation: str, kwargs: dict[str, Any]) -> Any:
+    def _negotiated(self, call: Callable[[str, dict[str, Any]], Any], operation: str, kwargs: dict[str, Any]) -> Any:
         try:
-            return self._call(operation, kwargs)
+            return call(operation, kwargs)
         except VersionRefused as refused:
             if self.options.version:
                 raise VersionRefused(
@@ -152,7 +169,7 @@ class AxlClient:
             self._transport.version = chosen
             if self.options.version_cache:
                 self.options.version_cache.put(self.endpoint.url, chosen)
-            return self._call(operation, kwargs)
+            return call(operation, kwargs)
 
     def _call(self, operation: str, kwargs: dict[str, Any]) -> Any:
         try:
@@ -163,6 +180,14 @@ class AxlClient:
             raise MalformedAnswer(f"{operation}: the answer is not readable SOAP ({exc})") from exc
         except zeep.exceptions.TransportError as exc:
             raise MalformedAnswer(f"{operation}: HTTP {exc.status_code}: {exc.message}") from exc
+
+    def _streamed_sql(self, operation: str, kwargs: dict[str, Any]) -> SqlAnswer:
+        """executeSQLQuery rendered by zeep (so it stays valid under the WSDL), its answer streamed."""
+        envelope = self._zeep.create_message(self._service, operation, sql=kwargs["sql"])
+        headers = {"Content-Type": "text/xml; charset=utf-8",
+                   "SOAPAction": f'"CUCM:DB ver={WSDL_VERSION} {operation}"'}
+        response = self._transport.open_stream(self.endpoint.url, etree_to_string(envelope), headers)
+        return read_sql_answer(response, self.endpoint.url, self.options.timeout, kwargs.get("columns"))
 
     # -- reads the product uses -------------------------------------------------------
     def ccm_version(self) -> str:
@@ -201,27 +226,61 @@ class AxlClient:
 
     def sql(self, query: str) -> list[dict[str, str | None]]:
         """The rows of one SELECT, each a dict of column → text (None for NULL)."""
-        result = self.read("executeSQLQuery", sql=query)
-        return [_sql_row(row) for row in _returned(result, "row")]
+        return self._sql_answer(query, None).rows
 
     def sql_paged(self, select: str, order_by: str, page: int | None = None) -> Iterator[dict[str, str | None]]:
         """A SELECT too large for one answer, fetched with Informix SKIP/FIRST in stable order.
 
         ``select`` must start with ``SELECT `` and have no ORDER BY; ``order_by`` keeps pages stable.
         """
+        for answer in self._sql_pages(select, order_by, None, page, None):
+            yield from answer.rows
+
+    def sql_rows(self, select: str, order_by: str, columns: Sequence[str], row_bytes: int | None = None
+                 ) -> Iterator[Row]:
+        """Like ``sql_paged``, each row a tuple in the order of ``columns`` (the select's column names).
+
+        Pages are sized to stay under the answer limit: the first from ``row_bytes`` (an
+        estimate of one row's size in the answer; without it, the first asks for everything),
+        each next one from the bytes per row the previous answer carried. A page the
+        cluster still refuses is asked again with the row count it suggests, and no page
+        is larger than that from then on.
+        """
+        for answer in self._sql_pages(select, order_by, tuple(columns), None, row_bytes):
+            yield from answer.rows
+
+    def _sql_answer(self, query: str, columns: tuple[str, ...] | None) -> SqlAnswer:
+        kwargs = {"sql": query, "columns": columns}
+        return self._retrying(self.options.read_attempts, is_retryable)(
+            self._negotiated, self._streamed_sql, "executeSQLQuery", kwargs
+        )
+
+    def _sql_pages(
+        self, select: str, order_by: str, columns: tuple[str, ...] | None, page: int | None, row_bytes: int | None
+    ) -> Iterator[SqlAnswer]:
         body = select.strip()[len("SELECT "):]
-        skip, first = 0, page
+        adaptive = page is None
+        skip, first = 0, page or (_rows_within(PAGE_BUDGET_BYTES, row_bytes) if row_bytes else None)
+        ceiling: int | None = None  # the most rows the cluster let us ask for, once it refused a page
         while True:
             paging = f"SKIP {skip} FIRST {first} " if first else ""
             try:
-                rows = self.sql(f"SELECT {paging}{body} ORDER BY {order_by}")
+                answer = self._sql_answer(f"SELECT {paging}{body} ORDER BY {order_by}", columns)
             except AnswerTooLarge as exc:
-                first = _smaller_page(exc, first)
+                first = ceiling = _smaller_page(exc, first)
                 continue
-            yield from rows
-            if not first or len(rows) < first:
+            yield answer
+            count = len(answer.rows)
+            if not first or count < first:
                 return
-            skip += len(rows)
+            skip += count
+            if adaptive:
+                learned = _rows_within(PAGE_BUDGET_BYTES, answer.size / count)
+                first = min(learned, ceiling) if ceiling else learned
+
+
+def _rows_within(budget: int, row_bytes: float) -> int:
+    return max(1, int(budget / max(row_bytes, 1.0)))
 
 
 def _credential_bytes(text: str) -> bytes:
@@ -255,14 +314,6 @@ def _smaller_page(exc: AnswerTooLarge, current: int | None) -> int:
         raise exc
     log.info("answer too large; fetching %d rows at a time", suggested)
     return suggested
-
-
-def _sql_row(row: Any) -> dict[str, str | None]:
-    if isinstance(row, etree._Element):
-        return {etree.QName(col).localname: col.text for col in row if isinstance(col.tag, str)}
-    if isinstance(row, list):
-        return {etree.QName(col).localname: col.text for col in row if isinstance(col, etree._Element)}
-    raise MalformedAnswer(f"executeSQLQuery: unexpected row {type(row).__name__}")
 
 
 def plain(value: Any) -> Any:

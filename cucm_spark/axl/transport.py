@@ -101,13 +101,7 @@ class AxlTransport(Transport):
         self.observer = observer
 
     def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
-        body = message.encode() if isinstance(message, str) else message
-        operation = _operation(headers)
-        if self.version != WSDL_VERSION:
-            body = body.replace(_ns(WSDL_VERSION).encode(), _ns(self.version).encode())
-        headers = {**headers, "SOAPAction": f'"CUCM:DB ver={self.version} {operation}"'}
-        if self.observer:
-            self.observer(operation, body)
+        body, headers = self.outgoing(message, headers)
         response = self.send(address, body, headers)
         if self.version != WSDL_VERSION:
             response._content = response.content.replace(
@@ -115,20 +109,48 @@ class AxlTransport(Transport):
             )
         return response
 
+    def outgoing(self, message: bytes | str, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+        """The body and headers as they go on the wire: negotiated version, SOAPAction, observed."""
+        body = message.encode() if isinstance(message, str) else message
+        operation = _operation(headers)
+        if self.version != WSDL_VERSION:
+            body = body.replace(_ns(WSDL_VERSION).encode(), _ns(self.version).encode())
+        headers = {**headers, "SOAPAction": f'"CUCM:DB ver={self.version} {operation}"'}
+        if self.observer:
+            self.observer(operation, body)
+        return body, headers
+
     def send(self, address: str, body: bytes, headers: dict[str, str]) -> requests.Response:
         """POST, then refuse every answer that is not SOAP with the matching typed error."""
         try:
-            # verify passed on each call: a session's own verify loses to $REQUESTS_CA_BUNDLE (requests#3829)
-            response = self.session.post(address, data=body, headers=headers, timeout=self.operation_timeout,
-                                         verify=self.session.verify)
+            response = self._post(address, body, headers, stream=False)
             response.content  # noqa: B018 - read it all now, so a dropped connection fails here
         except requests.RequestException as exc:
             raise translate_requests_error(exc, address, self.operation_timeout) from exc
         check_status(response, address)
         return response
 
+    def open_stream(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
+        """POST like ``post``, but leave the answer unread: the caller reads it in chunks.
 
-def check_status(response: requests.Response, address: str) -> None:
+        Only the status line and headers have arrived when this returns. The caller
+        checks the answer with ``check_status`` (passing the first bytes it read) and
+        must close the response.
+        """
+        body, headers = self.outgoing(message, headers)
+        try:
+            return self._post(address, body, headers, stream=True)
+        except requests.RequestException as exc:
+            raise translate_requests_error(exc, address, self.operation_timeout) from exc
+
+    def _post(self, address: str, body: bytes, headers: dict[str, str], stream: bool) -> requests.Response:
+        # verify passed on each call: a session's own verify loses to $REQUESTS_CA_BUNDLE (requests#3829)
+        return self.session.post(address, data=body, headers=headers, timeout=self.operation_timeout,
+                                 verify=self.session.verify, stream=stream)
+
+
+def check_status(response: requests.Response, address: str, head: bytes | None = None) -> None:
+    """Raise the typed error for every answer that is not SOAP (``head``: the first bytes, when streaming)."""
     status = response.status_code
     if status == 401:
         raise AuthError(f"{address} refused the credentials (HTTP 401): check the user name and password")
@@ -141,10 +163,11 @@ def check_status(response: requests.Response, address: str) -> None:
     if status == 503:
         raise Throttled(f"{address} is busy (HTTP 503): too many requests")
     content_type = response.headers.get("Content-Type", "")
-    if status in (200, 500) and "xml" in content_type and b"Envelope" in response.content[:512]:
+    start = response.content[:512] if head is None else head[:512]
+    if status in (200, 500) and "xml" in content_type and b"Envelope" in start:
         return
-    head = response.text[:120].replace("\n", " ").strip()
-    raise MalformedAnswer(f"{address} answered HTTP {status} with {content_type or 'no type'}, not SOAP: {head!r}")
+    shown = (response.text if head is None else head.decode("utf-8", "replace"))[:120].replace("\n", " ").strip()
+    raise MalformedAnswer(f"{address} answered HTTP {status} with {content_type or 'no type'}, not SOAP: {shown!r}")
 
 
 def _ns(version: str) -> str:

@@ -12,7 +12,7 @@ entry, map the model to the category wanted.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
@@ -38,6 +38,8 @@ class CategoryMap:
 
     models: Mapping[str, Category]
     default: Category = Category.ENHANCED
+    # model as the cluster spells it -> category: a cluster has a few dozen models, 80,000 devices
+    _memo: dict[str, Category] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_mapping(
@@ -65,7 +67,10 @@ class CategoryMap:
         return cls.from_mapping(_load(path), str(path), base=bundled)
 
     def category(self, model: str) -> Category:
-        return self.models.get(normalise_model(model), self.default)
+        found = self._memo.get(model)
+        if found is None:
+            found = self._memo[model] = self.models.get(normalise_model(model), self.default)
+        return found
 
 
 def _category(value: object, model: str, source: str) -> Category:

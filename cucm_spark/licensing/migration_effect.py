@@ -32,14 +32,28 @@ def migrate_inventory(
 ) -> Inventory:
     """The inventory after migration. ``spark_rd_name`` names a new Spark-RD after the
     CTI-RD it replaces; by default it keeps the CTI-RD's name."""
+    devices, renamed = _migrate(inventory.devices, spark_rd_name)
+    users = tuple(_reassociate(user, renamed) for user in inventory.users)
+    return replace(inventory, users=users, devices=devices)
+
+
+def migrated_devices(devices: tuple[Device, ...]) -> tuple[Device, ...]:
+    """The devices of ``migrate_inventory`` (default naming) alone: all that licensing counts."""
+    return _migrate(devices, None)[0]
+
+
+def _migrate(
+    devices: tuple[Device, ...], spark_rd_name: Callable[[Device], str] | None
+) -> tuple[tuple[Device, ...], dict[str, str]]:
+    """The devices after migration, and each migrated CTI-RD's name -> the Spark-RD that took it."""
     spark_rd_of: dict[str, str] = {}  # owner -> the Spark-RD that takes their CTI-RDs
-    for device in inventory.devices:
+    for device in devices:
         if device.kind is DeviceKind.SPARK_RD and device.owner is not None:
             spark_rd_of.setdefault(device.owner, device.name)
     renamed: dict[str, str] = {}
     moved: dict[str, list[RemoteDestination]] = {}
     kept: list[Device] = []
-    for device in inventory.devices:
+    for device in devices:
         owner = device.owner
         if owner is None or not is_migratable(device):
             kept.append(device)
@@ -52,14 +66,12 @@ def migrate_inventory(
         else:
             moved.setdefault(target, []).extend(_repoint(device.remote_destinations, target))
         renamed[device.name] = target
-    devices = tuple(
-        replace(d, remote_destinations=d.remote_destinations + tuple(moved[d.name]))
-        if d.name in moved
-        else d
-        for d in kept
-    )
-    users = tuple(_reassociate(user, renamed) for user in inventory.users)
-    return replace(inventory, users=users, devices=devices)
+    if moved:
+        kept = [
+            replace(d, remote_destinations=d.remote_destinations + tuple(moved[d.name])) if d.name in moved else d
+            for d in kept
+        ]
+    return tuple(kept), renamed
 
 
 def _as_spark_rd(device: Device, name: str) -> Device:

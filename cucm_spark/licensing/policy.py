@@ -16,13 +16,14 @@ even under HCS naming, because GLO grants UCM (UCL) licences, never HCS ones.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 
 from cucm_spark.errors import ConfigError
 from cucm_spark.inventory.model import Device, DeviceKind, Inventory
 from cucm_spark.licensing.categories import Category, CategoryMap
-from cucm_spark.licensing.migration_effect import migrate_inventory
+from cucm_spark.licensing.migration_effect import migrated_devices
 from cucm_spark.licensing.tiers import Naming, Tier, tier_name, tier_names, tier_rank, user_licence
 
 RESOLUTION_WINDOW_DAYS = 60
@@ -119,7 +120,7 @@ def licensing_report(
     if spark_seats is not None and spark_seats < 0:
         raise ConfigError(f"Spark seats must be zero or more, not {spark_seats}")
     owned_now, unowned_now = _group_by_owner(inventory.devices)
-    owned_after, unowned_after = _group_by_owner(migrate_inventory(inventory).devices)
+    owned_after, unowned_after = _group_by_owner(migrated_devices(inventory.devices))
     rows = tuple(
         _user_row(userid, owned_now.get(userid, []), owned_after.get(userid, []), categories)
         for userid in sorted(owned_now.keys() | owned_after.keys())
@@ -160,8 +161,11 @@ def _group_by_owner(
 def _user_row(
     userid: str, now: Sequence[Device], after: Sequence[Device], categories: CategoryMap
 ) -> UserRow:
-    cti_rds = [device for device in now if device.kind is DeviceKind.CTI_RD]
-    hybrid = [device for device in cti_rds if device.hybrid]
+    cti_rds = hybrid = 0
+    for device in now:
+        if device.kind is DeviceKind.CTI_RD:
+            cti_rds += 1
+            hybrid += device.hybrid
     licence_now = user_licence(now, categories)
     # Migration touches only owners of Hybrid CTI-RDs; skip the second count for the rest.
     licence_after = user_licence(after, categories) if hybrid else licence_now
@@ -181,17 +185,17 @@ def _user_row(
         tier_after=licence_after.tier,
         extra_now=licence_now.extra_device_licences,
         extra_after=licence_after.extra_device_licences,
-        cti_rds=len(cti_rds),
-        hybrid_cti_rds=len(hybrid),
+        cti_rds=cti_rds,
+        hybrid_cti_rds=hybrid,
         temporary_licence=temporary,
     )
 
 
 def _tier_totals(tiers: Iterable[Tier | None], naming: Naming) -> dict[str, int]:
     totals = dict.fromkeys(tier_names(naming), 0)
-    for tier in tiers:
+    for tier, count in Counter(tiers).items():
         if tier is not None:
-            totals[tier_name(tier, naming)] += 1
+            totals[tier_name(tier, naming)] += count
     return totals
 
 
@@ -211,7 +215,8 @@ def _deficiency(
 ) -> Deficiency:
     transitions: dict[str, int] = {}
     for row in rows:
-        if tier_rank(row.tier_now, naming) > tier_rank(row.tier_after, naming):
+        # Most owners keep their tier; only a changed one can rank higher.
+        if row.tier_now is not row.tier_after and tier_rank(row.tier_now, naming) > tier_rank(row.tier_after, naming):
             key = f"{_name_or_none(row.tier_after, naming)}->{_name_or_none(row.tier_now, naming)}"
             transitions[key] = transitions.get(key, 0) + 1
     return Deficiency(
