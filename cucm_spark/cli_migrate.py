@@ -10,9 +10,10 @@ import hashlib
 import json
 import logging
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -41,7 +42,9 @@ from cucm_spark.releases import ReleaseTable, parse_release
 
 if TYPE_CHECKING:
     from cucm_spark.axl.client import AxlClient
+    from cucm_spark.migrate.executor import Executor, Report, RunResult, Watcher
     from cucm_spark.migrate.naming import NameTemplate
+    from cucm_spark.migrate.pacing import Pacer
     from cucm_spark.migrate.plan import Plan
 
 EXIT_REFUSED, EXIT_USAGE = 1, 2
@@ -56,6 +59,10 @@ Users = Annotated[str | None, typer.Option(help="Only these users: a comma-separ
 Limit = Annotated[int | None, typer.Option(min=1, help="At most this many users (in userid order).")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 OutputFormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
+# Ten at most: the client's connection pool holds ten, and CUCM serves AXL from a few threads anyway.
+Workers = Annotated[int, typer.Option(min=1, max=10, help="Users handled at once, each user's steps in order.")]
+MaxWriteRate = Annotated[float | None, typer.Option(
+    min=0.1, help="Never more writes per second than this (the pace otherwise follows what the cluster accepts).")]
 
 
 def _target(host: str | None, lab: bool, username: str | None, password_file: Path | None, wsdl: Path | None,
@@ -157,6 +164,8 @@ def migrate(
     releases: Annotated[Path | None, typer.Option(help="JSON table of Spark-RD minimum releases.")] = None,
     cloud_domains: Annotated[Path | None, typer.Option(help="JSON list of cloud call domains.")] = None,
     no_sql: Annotated[bool, typer.Option("--no-sql", help="Read with list/get calls, not executeSQLQuery.")] = False,
+    workers: Workers = 4,
+    max_write_rate: MaxWriteRate = None,
     verbose: Verbose = False,
 ) -> None:
     """Migrate Hybrid Call users from CTI-RDs to Spark-RDs (plan with --dry-run first)."""
@@ -177,8 +186,9 @@ def migrate(
     target = _target(host, lab, username, password_file, wsdl, axl_version, ca_bundle, insecure, timeout)
     with open_cluster(target) as client:
         label = _label(client, lab)
+        pacing = Pacing(workers, max_write_rate)
         if resume:
-            _execute(client, label, table, None, resume, yes, output_format, _cluster_option(host, lab))
+            _execute(client, label, table, None, resume, yes, output_format, _cluster_option(host, lab), pacing)
             return
         if plan is not None:
             the_plan = Plan.load(plan)
@@ -195,7 +205,7 @@ def migrate(
         if dry_run:
             _show(the_plan, output_format)
             return
-        _execute(client, label, table, the_plan, None, yes, output_format, _cluster_option(host, lab))
+        _execute(client, label, table, the_plan, None, yes, output_format, _cluster_option(host, lab), pacing)
 
 
 def _warn_unplanned(plan: Plan, chosen: set[str] | None) -> None:
@@ -226,9 +236,34 @@ def _show(plan: Plan, output_format: Format) -> None:
         Executor(DrySink(lambda line: sys.stdout.write(line + "\n"))).run(plan)
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """How a run paces itself: users at once, and an optional ceiling on writes per second."""
+
+    workers: int = 4
+    max_write_rate: float | None = None
+
+    def run(self, title: str, users: int, executor_for: Callable[[Pacer, Watcher | None, Report], Executor],
+            action: Callable[[Executor], RunResult]) -> RunResult:
+        """``action`` on a fresh executor, under the progress display; then a line on how the writes went."""
+        from cucm_spark.migrate.pacing import Pacer
+        from cucm_spark.migrate.progress import pacing_summary, run_progress
+
+        pacer = Pacer.capped(self.max_write_rate)
+        started = time.monotonic()
+        with run_progress(title, users, self.workers, pacer, _to_stderr) as (watcher, report):
+            result = action(executor_for(pacer, watcher, report))
+        _to_stderr(pacing_summary(pacer, time.monotonic() - started, self.workers))
+        return result
+
+
+def _to_stderr(line: str) -> None:
+    typer.echo(line, err=True)
+
+
 def _execute(client: AxlClient, label: str, table: ReleaseTable, plan: Plan | None, resume: str | None, yes: bool,
-             output_format: Format, cluster_option: str) -> None:
-    from cucm_spark.migrate.executor import Executor
+             output_format: Format, cluster_option: str, pacing: Pacing) -> None:
+    from cucm_spark.migrate.executor import Executor, Interrupted
     from cucm_spark.migrate.journal import Journal, RunState
     from cucm_spark.migrate.live import LiveSink
     from cucm_spark.migrate.planner import unsupported_reason
@@ -261,7 +296,13 @@ def _execute(client: AxlClient, label: str, table: ReleaseTable, plan: Plan | No
         else:
             journal.reopen_run(run_id)
         typer.echo(f"Run {run_id} (journal {journal.path})", err=True)
-        result = Executor(LiveSink(client), journal, run_id, report=lambda line: typer.echo(line, err=True)).run(plan)
+        try:
+            result = pacing.run(f"Migrating {len(plan.users)} user(s)", len(plan.users), lambda pacer, watcher, report:
+                                Executor(LiveSink(client, pacer), journal, run_id, report, pacing.workers, watcher),
+                                lambda executor: executor.run(plan))
+        except (KeyboardInterrupt, Interrupted):
+            raise ExecutionError(f"interrupted after the steps in flight; finish with: "
+                                 f"cucm-spark migrate --resume {run_id} {cluster_option}") from None
         journal.finish_run(run_id, RunState.PARTIAL if result.failed else RunState.DONE)
     sys.stdout.write(run_json(plan, result) if output_format is Format.json else run_text(plan, result))
     if result.failed:
@@ -292,9 +333,11 @@ def rollback(
     users: Users = None,
     yes: Yes = False,
     output_format: OutputFormatOption = Format.table,
+    workers: Workers = 4,
+    max_write_rate: MaxWriteRate = None,
 ) -> None:
     """Restore a run's users to their CTI-RDs exactly: re-create each from its before-image, re-point, remove."""
-    from cucm_spark.migrate.executor import Executor, UserStatus
+    from cucm_spark.migrate.executor import Executor, Interrupted, UserStatus
     from cucm_spark.migrate.journal import Journal, RunState, UserState
     from cucm_spark.migrate.live import LiveSink
 
@@ -307,8 +350,15 @@ def rollback(
         target = _target(host, lab, username, password_file, wsdl, axl_version, ca_bundle, insecure, timeout)
         with open_cluster(target) as client, _cluster_lock(_label(client, lab)):
             _confirm(f"Roll back {len(plan.users)} user(s) of run {run} on {_label(client, lab)}?", yes)
-            result = Executor(LiveSink(client), journal, run,
-                              report=lambda line: typer.echo(line, err=True)).rollback(plan)
+            pacing = Pacing(workers, max_write_rate)
+            try:
+                result = pacing.run(f"Rolling back {len(plan.users)} user(s)", len(plan.users),
+                                    lambda pacer, watcher, report: Executor(LiveSink(client, pacer), journal, run,
+                                                                            report, pacing.workers, watcher),
+                                    lambda executor: executor.rollback(plan))
+            except (KeyboardInterrupt, Interrupted):
+                raise ExecutionError(f"interrupted after the steps in flight; run it again: cucm-spark rollback {run} "
+                                     f"{_cluster_option(host, lab)}") from None
         whole = journal.plan(run)
         records = [journal.user(run, user.userid) for user in whole.users]
         if all(r is None or r.state in (UserState.ROLLED_BACK, UserState.SKIPPED) for r in records):

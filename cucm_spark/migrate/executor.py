@@ -11,12 +11,22 @@ first: it runs again only if the read proves it did not happen.
 Rollback walks a user's journalled steps backwards and sends each done write's undo
 through the same sink; the removed CTI-RD is re-created from its before-image. Each
 undo is journalled *undoing* then *undone*, so a rollback can itself be run again.
+
+Users go through a small pool of worker threads (``workers``): a user's own steps run in
+order on one thread, different users overlap, so the reads and verifications of some
+fill the time others wait for a write slot. Users are independent (each touches only
+their own devices, destinations and association), the sink's pacer keeps the writes of
+all workers to one pace, and the journal serialises its records. On Ctrl-C no new user
+or step is started: the workers finish the step in flight, so no write is left in doubt
+that need not be, and the run can be resumed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -50,6 +60,20 @@ class Sink(Protocol):
     def landed(self, step: Step) -> bool:
         """Whether a write the journal cannot vouch for has happened (a read-back)."""
         ...
+
+
+class Watcher(Protocol):
+    """Who follows a run user by user and step by step (the progress display); called from worker threads."""
+
+    def user_started(self, user: UserPlan) -> None: ...
+
+    def step_started(self, user: UserPlan, idx: int, step: Step) -> None: ...
+
+    def user_finished(self, user: UserPlan, outcome: UserOutcome) -> None: ...
+
+
+class Interrupted(Exception):
+    """The run was asked to stop (Ctrl-C): a worker leaves its user between two steps."""
 
 
 class UserStatus(str, Enum):
@@ -114,22 +138,85 @@ class Executor:
     """Runs a plan's users through a sink; with a journal, records every step before and after."""
 
     def __init__(self, sink: Sink, journal: Journal | None = None, run_id: str | None = None,
-                 report: Report | None = None) -> None:
+                 report: Report | None = None, workers: int = 1, watcher: Watcher | None = None) -> None:
         if (journal is None) != (run_id is None):
             raise ValueError("a journal and a run id go together")
+        if workers < 1:
+            raise ValueError(f"workers: at least 1, not {workers}")
         self.sink = sink
         self.journal = journal
         self.run_id = run_id
         self.report = report or (lambda _message: None)
+        self.workers = workers
+        self.watcher = watcher
+        self._stop = threading.Event()
+        self._reporting = threading.Lock()
 
     def run(self, plan: Plan) -> RunResult:
+        return RunResult(self.run_id, self._each(plan.users, self._user))
+
+    def _each(self, users: Sequence[UserPlan], work: Callable[[UserPlan], UserOutcome]) -> tuple[UserOutcome, ...]:
+        """``work`` for each user on the worker pool; the outcomes in plan order, each reported as it comes.
+
+        Users whose writes touch a common object (an association list two users control, say)
+        form one chain that a single worker takes in plan order, so they see each other's
+        changes exactly as a one-at-a-time run would. On Ctrl-C (or any error escaping a
+        worker) the others stop before their next step; the interruption is raised once they have.
+        """
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="cucm-spark-user") as pool:
+            futures = [pool.submit(self._chain, work, chain) for chain in chains(users)]
+            try:
+                wait(futures, return_when=FIRST_EXCEPTION)
+                for future in futures:
+                    error = future.exception() if future.done() else None
+                    if error is not None:
+                        raise error  # a bug, or the journal failing: stop the others, then say so
+                done = {outcome.userid: outcome for future in futures for outcome in future.result()}
+            except BaseException:
+                self._stop.set()
+                for future in futures:
+                    future.cancel()
+                wait(futures)
+                raise
+        if self._stop.is_set():
+            raise Interrupted("stopped before every user was done")
+        return tuple(done[user.userid] for user in users)
+
+    def _chain(self, work: Callable[[UserPlan], UserOutcome], chain: list[UserPlan]) -> list[UserOutcome]:
         outcomes = []
-        for user in plan.users:
-            outcome = self._user(user)
-            detail = f" ({outcome.reason})" if outcome.reason else ""
-            self.report(f"{outcome.userid}: {outcome.status.value}{detail}")
+        for user in chain:
+            outcome = self._one(work, user)
+            if outcome is None:
+                break
             outcomes.append(outcome)
-        return RunResult(self.run_id, tuple(outcomes))
+        return outcomes
+
+    def _one(self, work: Callable[[UserPlan], UserOutcome], user: UserPlan) -> UserOutcome | None:
+        if self._stop.is_set():
+            return None
+        if self.watcher is not None:
+            self.watcher.user_started(user)
+        try:
+            outcome = work(user)
+        except Interrupted:
+            return None
+        detail = f" ({outcome.reason})" if outcome.reason else ""
+        with self._reporting:
+            self.report(f"{outcome.userid}: {outcome.status.value}{detail}")
+        if self.watcher is not None:
+            self.watcher.user_finished(user, outcome)
+        return outcome
+
+    def stop(self) -> None:
+        """Start no new user or step; the steps in flight finish (safe from any thread)."""
+        self._stop.set()
+
+    def _next_step(self, user: UserPlan, idx: int, step: Step) -> None:
+        """Between two steps: stop here if asked, else tell the watcher what comes."""
+        if self._stop.is_set():
+            raise Interrupted(user.userid)
+        if self.watcher is not None:
+            self.watcher.step_started(user, idx, step)
 
     def _user(self, user: UserPlan) -> UserOutcome:
         journal, run_id = self.journal, self.run_id
@@ -154,6 +241,7 @@ class Executor:
         elif journal is not None and run_id is not None:
             journal.set_user(run_id, user.userid, UserState.RUNNING)
         for idx, step in enumerate(user.steps):
+            self._next_step(user, idx, step)
             try:
                 self._step(user, idx, step, recorded.get(idx))
             except (ExecutionError, AxlError) as exc:
@@ -190,15 +278,10 @@ class Executor:
     # -- rollback ---------------------------------------------------------------------
     def rollback(self, plan: Plan) -> RunResult:
         """Undo, newest first, every write the journal shows done for the plan's users."""
-        if self.journal is None or self.run_id is None:
+        journal, run_id = self.journal, self.run_id
+        if journal is None or run_id is None:
             raise ValueError("rollback reads the journal: give the executor one")
-        outcomes = []
-        for user in plan.users:
-            outcome = self._undo_user(self.journal, self.run_id, user)
-            detail = f" ({outcome.reason})" if outcome.reason else ""
-            self.report(f"{outcome.userid}: {outcome.status.value}{detail}")
-            outcomes.append(outcome)
-        return RunResult(self.run_id, tuple(outcomes))
+        return RunResult(run_id, self._each(plan.users, lambda user: self._undo_user(journal, run_id, user)))
 
     def _undo_user(self, journal: Journal, run_id: str, user: UserPlan) -> UserOutcome:
         record = journal.user(run_id, user.userid)
@@ -213,6 +296,7 @@ class Executor:
             if step.undo is None or state in (None, StepState.UNDONE):
                 continue
             undo = undo_step(step, image)
+            self._next_step(user, idx, undo)
             if state in (StepState.STARTED, StepState.FAILED) and not self.sink.landed(step):
                 journal.step_finished(run_id, user.userid, idx, StepState.UNDONE, "never happened (read-back)")
                 continue
@@ -230,6 +314,45 @@ class Executor:
             journal.step_finished(run_id, user.userid, idx, StepState.UNDONE, result)
         journal.set_user(run_id, user.userid, UserState.ROLLED_BACK)
         return UserOutcome(user.userid, UserStatus.ROLLED_BACK)
+
+
+def chains(users: Sequence[UserPlan]) -> list[list[UserPlan]]:
+    """The users grouped so that no two groups write the same object; each group in plan order.
+
+    What a step writes is named by its payload: a device (addPhone, removePhone), a remote
+    destination, a user's association list (updateUser). Undos write the same objects.
+    """
+    owner: dict[str, int] = {}  # object -> index of the first user writing it
+    parent = list(range(len(users)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, user in enumerate(users):
+        for key in {key for step in user.steps if step.is_write for key in _writes(step)}:
+            if key in owner:
+                parent[root(i)] = root(owner[key])
+            else:
+                owner[key] = i
+    grouped: dict[int, list[UserPlan]] = {}
+    for i, user in enumerate(users):
+        grouped.setdefault(root(i), []).append(user)
+    return list(grouped.values())  # in the order of each chain's first user
+
+
+def _writes(step: Step) -> set[str]:
+    payload = step.payload
+    phone = payload.get("phone")
+    found = {
+        f"device:{phone['name']}" if isinstance(phone, dict) and "name" in phone else "",
+        f"device:{payload['name']}" if "name" in payload else "",
+        f"destination:{payload['destination']}" if "destination" in payload else "",
+        f"user:{payload['userid']}" if "userid" in payload else "",
+    }
+    return {key.lower() for key in found if key}
 
 
 def undo_step(step: Step, before_image: dict[str, Any]) -> Step:

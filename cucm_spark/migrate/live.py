@@ -3,17 +3,23 @@
 A write that ends in a timeout or a dropped connection may or may not have happened;
 the client raises TransportError and does not retry it. Here the write is read back
 (getPhone, getRemoteDestination, getUser): if it landed, the step is done; if the read
-proves it did not, it is sent again, a few times at most. A 503 is retried by the
-client itself, since CUCM sends it before doing anything.
+proves it did not, it is sent again, a few times at most.
+
+A 503 is different: CUCM sends it before doing anything, so the write is simply sent
+again. With a pacer (the run's shared rate limiter) each write waits for its slot, each
+503 is reported to the pacer and the write waits for a later slot, as long as it takes
+(up to ``patience`` seconds of nothing but 503s); it is never a failure. Without one,
+the client's own backoff retries it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cucm_spark.axl.client import AxlClient
-from cucm_spark.errors import ExecutionError, NotFound, TransportError
+from cucm_spark.errors import AxlError, ExecutionError, NotFound, Throttled, TransportError
 from cucm_spark.migrate.executor import Observation
 from cucm_spark.migrate.facts import (
     DeviceSettings,
@@ -23,9 +29,11 @@ from cucm_spark.migrate.facts import (
     lines_from_phone,
     user_facts,
 )
+from cucm_spark.migrate.pacing import Pacer
 from cucm_spark.migrate.plan import Action, Step, UserPlan
 
 RESENDS = 3
+PATIENCE = 900.0  # seconds of nothing but 503s for one write before its user is given up (resumable)
 LINE_TAGS = {"line": {"index": "", "label": "", "display": "", "dirn": {"pattern": "", "routePartitionName": ""},
                       "displayAscii": "", "e164Mask": ""}}
 # Everything addPhone needs to re-create the device exactly, and what the fingerprint covers.
@@ -74,8 +82,10 @@ def read_settings(client: AxlClient, names: Iterable[str]) -> dict[str, DeviceSe
 class LiveSink:
     """Steps sent to a cluster over AXL."""
 
-    def __init__(self, client: AxlClient) -> None:
+    def __init__(self, client: AxlClient, pacer: Pacer | None = None, patience: float = PATIENCE) -> None:
         self.client = client
+        self.pacer = pacer
+        self.patience = patience
 
     # -- before the first write ----------------------------------------------------------
     def observe(self, user: UserPlan) -> Observation:
@@ -117,13 +127,38 @@ class LiveSink:
         last: TransportError | None = None
         for attempt in range(RESENDS + 1):
             try:
-                self.client.write(operation, **payload)
+                self._write(operation, payload)
                 return "sent" if attempt == 0 else f"sent again after a read-back (attempt {attempt + 1})"
             except TransportError as lost:
                 if self.has_landed(operation, payload):
                     return f"answer lost ({lost}); the read-back shows it happened"
                 last = lost
         raise ExecutionError(f"{operation}: no answer after {RESENDS + 1} tries, and it has not happened ({last})")
+
+    def _write(self, operation: str, payload: Mapping[str, Any]) -> None:
+        """Send a write at the pacer's pace; a 503 goes back to the pacer and waits for a later slot."""
+        pacer = self.pacer
+        if pacer is None:
+            self.client.write(operation, **payload)
+            return
+        deadline = time.monotonic() + self.patience
+        while True:
+            sent = pacer.acquire()
+            try:
+                self.client.write_once(operation, **payload)
+            except Throttled as busy:
+                pacer.refused(sent)
+                if time.monotonic() > deadline:
+                    raise ExecutionError(f"{operation}: the cluster answered HTTP 503 to it for "
+                                         f"{self.patience:g} s; nothing was done") from busy
+                continue
+            except TransportError:
+                raise  # no answer: says nothing about the pace (and the caller reads it back)
+            except AxlError:
+                pacer.passed(sent)  # let through, then refused on its merits (a SOAP fault)
+                raise
+            pacer.passed(sent)
+            return
 
     def landed(self, step: Step) -> bool:
         return self.has_landed(step.operation, step.payload)
