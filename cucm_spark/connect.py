@@ -37,7 +37,9 @@ class ClusterTarget:
 
 def _check(target: ClusterTarget) -> None:
     """Options that cannot work, found before anything is opened."""
-    if target.lab == bool(target.host):
+    if target.lab and target.host:
+        raise ConfigError("--host and --lab both name a cluster: choose one")
+    if not target.lab and not target.host:
         raise ConfigError("name a cluster with --host HOST, or use --lab for the embedded lab")
     if not target.timeout > 0:
         raise ConfigError(f"--timeout {target.timeout:g}: must be more than 0 seconds")
