@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +44,7 @@ from cucm_spark.releases import ReleaseTable, parse_release
 if TYPE_CHECKING:
     from cucm_spark.axl.client import AxlClient
     from cucm_spark.migrate.executor import Executor, Report, RunResult, Watcher
+    from cucm_spark.migrate.journal import RunSummary
     from cucm_spark.migrate.naming import NameTemplate
     from cucm_spark.migrate.pacing import Pacer
     from cucm_spark.migrate.plan import Plan
@@ -92,14 +94,18 @@ def _users(users: str | None) -> set[str] | None:
     return chosen
 
 
+def _cluster_lock_path(label: str) -> Path:
+    digest = hashlib.sha256(label.encode()).hexdigest()[:12]
+    return state_dir() / "locks" / f"migrate-{digest}.lock"
+
+
 @contextmanager
 def _cluster_lock(label: str) -> Iterator[None]:
     """One migration or rollback per cluster at a time, across processes (an flock the kernel drops on exit)."""
     from cucm_spark.lock import RunLocked, run_lock
 
-    digest = hashlib.sha256(label.encode()).hexdigest()[:12]
     try:
-        with run_lock(state_dir() / "locks" / f"migrate-{digest}.lock"):
+        with run_lock(_cluster_lock_path(label)):
             yield
     except RunLocked as exc:
         raise JournalError(f"another migration or rollback on {label} is running (pid {exc.pid or 'unknown'})") from exc
@@ -315,8 +321,31 @@ def runs(output_format: OutputFormatOption = Format.table) -> None:
     from cucm_spark.migrate.render import runs_json, runs_text
 
     with Journal() as journal:
-        found = journal.runs()
+        found = [_with_liveness(run) for run in journal.runs()]
     sys.stdout.write(runs_json(found) if output_format is Format.json else runs_text(found))
+
+
+def _with_liveness(run: RunSummary) -> RunSummary:
+    """A run recorded as running whose process is gone reads as interrupted (resume it)."""
+    from cucm_spark.lock import holder_pid
+    from cucm_spark.migrate.journal import RunState
+
+    if run.state is not RunState.RUNNING:
+        return run
+    pid = holder_pid(_cluster_lock_path(run.cluster))
+    if pid is not None and _process_alive(pid):
+        return run
+    return replace(run, interrupted=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def rollback(

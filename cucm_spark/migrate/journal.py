@@ -104,6 +104,7 @@ class RunSummary:
     cluster: str
     state: RunState
     users: dict[str, int]
+    interrupted: bool = False  # recorded as running, but its process is gone: resume it
 
 
 @dataclass(frozen=True)

@@ -79,10 +79,12 @@ def runs_text(runs: list[RunSummary]) -> str:
     lines = [f"{'RUN':21} {'CREATED':25} {'STATE':11} {'USERS':40} CLUSTER"]
     for run in runs:
         users = ", ".join(f"{state} {count}" for state, count in sorted(run.users.items())) or "-"
-        lines.append(f"{run.id:21} {run.created:25} {run.state.value:11} {users:40} {run.cluster}")
+        state = "interrupted" if run.interrupted else run.state.value
+        lines.append(f"{run.id:21} {run.created:25} {state:11} {users:40} {run.cluster}")
     return "\n".join(lines) + "\n"
 
 
 def runs_json(runs: list[RunSummary]) -> str:
     return json.dumps([{"run": r.id, "created": r.created, "finished": r.finished, "cluster": r.cluster,
-                        "state": r.state.value, "users": r.users} for r in runs], indent=2) + "\n"
+                        "state": r.state.value, "interrupted": r.interrupted, "users": r.users} for r in runs],
+                      indent=2) + "\n"

@@ -212,6 +212,7 @@ def test_killed_mid_write_then_resumed(lab, tmp_path: Path, operation: str) -> N
     time.sleep(1.6)  # the lab applies the write the killed process never heard about
     listed = json.loads(run(tmp_path, "runs", "--format", "json").stdout)
     assert listed[0]["state"] == "running"
+    assert listed[0]["interrupted"] is True
     resumed = run(tmp_path, "migrate", "--resume", run_id, "--host", lab.url, "--yes")
     assert resumed.returncode == 0, resumed.stderr
     assert "migrated 8, skipped 0, failed 0" in resumed.stdout
