@@ -107,7 +107,8 @@ def audit(
         options = AuditOptions(rules, domains, use_sql=not no_sql, timeout=timeout, wsdl=wsdl)
         worst = fleet_audit(config, cluster, all_clusters or (tag is not None and not cluster), tag, options,
                             workers=workers, show_diff=show_diff, quiet=quiet, output_dir=output_dir,
-                            json_output=output_format is OutputFormat.json, wait=wait)
+                            json_output=output_format is OutputFormat.json, wait=wait,
+                            found=lambda result: findings(result, fail_on or []))
         raise typer.Exit(worst)
     target = ClusterTarget(host=host, lab=lab, username=username, password_file=password_file, wsdl=wsdl,
                            axl_version=axl_version, ca_bundle=ca_bundle, insecure=insecure, timeout=timeout)
@@ -122,13 +123,13 @@ def audit(
     if output is not None or not quiet:
         write_output(renderer.render(result), output)
     if not lab:
-        name = result.cluster
+        taken_at = datetime.now(timezone.utc)
         with History() as store:
-            drift = record(store, name, result, datetime.now(timezone.utc), show_diff)
+            drift = record(store, result.cluster, result, taken_at, show_diff)
         if drift and not quiet:
             sys.stderr.write(drift)
         if output_dir:
-            write_run_files(output_dir, _folder_name(name), result, datetime.now(timezone.utc))
+            write_run_files(output_dir, _folder_name(result.cluster), result, taken_at)
     if glo_request:
         write_output(GloRequest(web_order_id).render(result), glo_request)
     if findings(result, fail_on or []):

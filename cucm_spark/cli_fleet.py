@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,7 @@ from cucm_spark.audit import Audit, audit_document
 from cucm_spark.config import ClusterConfig, credentials_for, load_config, target_for
 from cucm_spark.connect import ClusterTarget, open_cluster
 from cucm_spark.errors import ConfigError, CucmSparkError
-from cucm_spark.exit_codes import EXIT_CLUSTER, EXIT_OK, exit_code_for
+from cucm_spark.exit_codes import EXIT_CLUSTER, EXIT_FINDINGS, EXIT_OK, exit_code_for
 from cucm_spark.fleet import AuditOptions, audit_fleet
 from cucm_spark.history import History, HistoryRow, diff, window_warnings
 from cucm_spark.lock import config_lock_path, run_lock
@@ -60,8 +61,12 @@ def write_run_files(directory: Path, name: str, audit: Audit, taken_at: datetime
 def fleet_audit(
     config_path: Path | None, names: list[str] | None, all_: bool, tag: str | None, options: AuditOptions,
     *, workers: int, show_diff: bool, quiet: bool, output_dir: Path | None, json_output: bool, wait: float,
+    found: Callable[[Audit], bool],
 ) -> int:
-    """Audit the selected clusters; the exit code is the worst of theirs."""
+    """Audit the selected clusters; the exit code is the worst of theirs.
+
+    ``found`` tells whether an audit holds what ``--fail-on`` asks about (exit 1).
+    """
     config = load_config(config_path)
     clusters = config.select(names, all_, tag)
     with run_lock(config_lock_path(config.path), wait):
@@ -81,6 +86,8 @@ def fleet_audit(
                 if output_dir:
                     write_run_files(output_dir, outcome.name, outcome.audit, taken_at)
                 rows.append(_summary_row(outcome.name, outcome.audit))
+                if found(outcome.audit):
+                    worst = max(worst, EXIT_FINDINGS)
     if json_output:
         sys.stdout.write(json.dumps({"schema": "cucm-spark.audit-run/1", "clusters": rows}, indent=2) + "\n")
     elif not quiet:

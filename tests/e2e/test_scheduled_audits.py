@@ -141,3 +141,11 @@ def _add_cti_rd(server: LabServer, name: str, owner: str) -> None:
     response = requests.post(server.url, data=envelope, auth=AUTH, timeout=10,
                              headers={"SOAPAction": '"CUCM:DB ver=14.0 addPhone"', "Content-Type": "text/xml"})
     assert response.status_code == 200, response.text
+
+
+def test_fail_on_applies_to_every_cluster_of_a_run(three_labs) -> None:
+    _servers, env = three_labs
+    clean = run(["audit", "--cluster", "lab-12", "--quiet"], env)
+    flagged = run(["audit", "--cluster", "lab-12", "--quiet", "--fail-on", "cti-rd"], env)
+    assert clean.returncode == 0, clean.stderr
+    assert flagged.returncode == 1, flagged.stderr
