@@ -43,6 +43,10 @@ PAGE_BUDGET_BYTES = int(ANSWER_LIMIT_BYTES * 0.9)
 
 Row = tuple[str | None, ...]
 
+# zeep refuses these before expanding or fetching anything (Settings forbid_entities, forbid_external).
+_HOSTILE_XML = (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden,
+                zeep.exceptions.ExternalReferenceForbidden)
+
 
 def default_wsdl() -> Path:
     """The project's WSDL: packaged as cucm_spark.wsdl, or at the root of a source checkout."""
@@ -178,6 +182,9 @@ class AxlClient:
             raise fault_from_detail(fault.message, fault.detail, operation) from fault
         except (zeep.exceptions.XMLSyntaxError, zeep.exceptions.XMLParseError, etree.XMLSyntaxError) as exc:
             raise MalformedAnswer(f"{operation}: the answer is not readable SOAP ({exc})") from exc
+        except _HOSTILE_XML as exc:
+            raise MalformedAnswer(f"{operation}: the answer declares a DTD or XML entities, which AXL never does; "
+                                  f"refused unread ({type(exc).__name__})") from exc
         except zeep.exceptions.TransportError as exc:
             raise MalformedAnswer(f"{operation}: HTTP {exc.status_code}: {exc.message}") from exc
 
