@@ -22,6 +22,7 @@ from cucm_spark.inventory.collect import collect_inventory
 from cucm_spark.licensing.categories import CategoryMap
 from cucm_spark.licensing.tiers import Naming
 from cucm_spark.logs import configure_logging
+from cucm_spark.paths import write_private
 from cucm_spark.progress import progress_reporter
 from cucm_spark.releases import ReleaseTable
 from cucm_spark.report.formats import CsvFormat, JsonFormat
@@ -158,7 +159,7 @@ def write_output(text: str, path: Path | None) -> None:
         sys.stdout.write(text)
         return
     try:
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from exc
     typer.echo(f"wrote {path}", err=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -21,6 +20,7 @@ from cucm_spark.exit_codes import EXIT_CLUSTER, EXIT_FINDINGS, EXIT_OK, exit_cod
 from cucm_spark.fleet import AuditOptions, audit_fleet
 from cucm_spark.history import History, HistoryRow, diff, window_warnings
 from cucm_spark.lock import config_lock_path, run_lock
+from cucm_spark.paths import private_dir, replace_private, write_private
 from cucm_spark.report.fleet import drift_text, history_table, summary_table
 from cucm_spark.report.formats import JsonFormat
 from cucm_spark.report.html import ClusterReport, render_html
@@ -44,16 +44,13 @@ def record(history: History, name: str, audit: Audit, taken_at: datetime, show_d
 
 
 def write_run_files(directory: Path, name: str, audit: Audit, taken_at: datetime) -> None:
-    """DIR/NAME/<timestamp>.json and DIR/NAME/latest.json, written atomically."""
+    """DIR/NAME/<timestamp>.json and DIR/NAME/latest.json (replaced atomically), private like every audit file."""
     folder = directory / name
     text = JsonFormat().render(audit)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        stamped = folder / f"{taken_at.strftime('%Y%m%dT%H%M%SZ')}.json"
-        stamped.write_text(text, encoding="utf-8")
-        temporary = folder / ".latest.json.tmp"
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, folder / "latest.json")
+        private_dir(folder)
+        write_private(folder / f"{taken_at.strftime('%Y%m%dT%H%M%SZ')}.json", text)
+        replace_private(folder / "latest.json", text)
     except OSError as exc:
         raise ConfigError(f"cannot write to --output-dir {directory}: {exc.strerror}") from exc
 
@@ -184,7 +181,7 @@ def report(
     if not reports:
         raise ConfigError("no audits recorded yet: run cucm-spark audit first")
     try:
-        html.write_text(render_html(reports, now), encoding="utf-8")
+        write_private(html, render_html(reports, now))
     except OSError as exc:
         raise ConfigError(f"cannot write {html}: {exc.strerror}") from exc
     typer.echo(f"wrote {html}", err=True)

@@ -37,6 +37,8 @@ def _password(user: str, password_file: Path | None) -> str:
             secret = password_file.read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
             raise ConfigError(f"cannot read --password-file {password_file}: {exc.strerror}") from exc
+        except UnicodeDecodeError:  # its message would quote a byte of the password
+            raise ConfigError(f"--password-file {password_file} is not UTF-8 text") from None
         if not secret:
             raise ConfigError(f"--password-file {password_file} is empty")
         return secret

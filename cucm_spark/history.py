@@ -12,7 +12,6 @@ recording at once wait for each other instead of failing or corrupting it.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import zlib
@@ -25,7 +24,7 @@ from typing import Any
 
 from cucm_spark.audit import SCHEMA
 from cucm_spark.errors import JournalError
-from cucm_spark.paths import state_dir
+from cucm_spark.paths import create_private, private_dir, state_dir
 
 POLICY_WINDOW_DAYS = 60
 WARN_BEFORE_DAYS = 14
@@ -141,8 +140,8 @@ class History:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # SQLite's -wal/-shm files copy its mode
+            private_dir(self.path.parent)
+            create_private(self.path)  # SQLite's -wal/-shm files copy its mode
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                  check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:

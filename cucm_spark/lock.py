@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cucm_spark.errors import ConfigError
-from cucm_spark.paths import state_dir
+from cucm_spark.paths import private_dir, private_opener, state_dir
 
 _POLL_SECONDS = 0.05
 
@@ -41,8 +41,8 @@ def config_lock_path(config_path: Path) -> Path:
 @contextmanager
 def run_lock(path: Path, wait: float = 0.0) -> Iterator[Path]:
     """Hold the lock file for the block; wait up to ``wait`` seconds for another run, else RunLocked."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    private_dir(path.parent)
+    fd = private_opener(path, os.O_RDWR | os.O_CREAT)
     try:
         _acquire(fd, path, wait)
         try:

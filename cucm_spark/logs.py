@@ -7,9 +7,17 @@ import logging.handlers
 from pathlib import Path
 
 from cucm_spark.errors import ConfigError
+from cucm_spark.paths import private_dir, private_opener
 
 LOG_FILE_BYTES = 1024 * 1024
 LOG_FILE_BACKUPS = 5
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Rotation that creates each new log file 0600: a log names clusters, users and devices."""
+
+    def _open(self):  # noqa: ANN202 - the base class's hook, called on first use and after each rollover
+        return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=private_opener)
 
 
 def configure_logging(verbose: bool = False, quiet: bool = False, log_file: Path | None = None) -> None:
@@ -21,8 +29,8 @@ def configure_logging(verbose: bool = False, quiet: bool = False, log_file: Path
     if log_file is None:
         return
     try:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
+        private_dir(log_file.parent)
+        handler = PrivateRotatingFileHandler(
             log_file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"
         )
     except OSError as exc:

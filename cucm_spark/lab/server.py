@@ -251,11 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return False
         settings = self.lab.settings
-        # Bytes, not str: compare_digest raises TypeError on non-ASCII str, which would drop the
-        # connection instead of answering 401.
-        return hmac.compare_digest(user, settings.username.encode()) and hmac.compare_digest(
-            password, settings.password.encode()
-        )
+        return _sent_as(user, settings.username) and _sent_as(password, settings.password)
 
     def _refuse_unauthorized(self, record: bool = True) -> None:
         self._send(401, UNAUTHORIZED_PAGE.encode(), "text/html;charset=utf-8",
@@ -433,3 +429,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop(answer)
             return
         self._send(int(status), answer, operation=name, applied_write=applied)
+
+
+def _sent_as(sent: bytes, expected: str) -> bool:
+    """Whether Basic auth bytes spell ``expected`` in UTF-8 or in Latin-1 (Tomcat's and requests' default).
+
+    Bytes, not str: compare_digest raises TypeError on non-ASCII str, which would drop the
+    connection instead of answering 401.
+    """
+    forms = [expected.encode()]
+    with contextlib.suppress(UnicodeEncodeError):
+        forms.append(expected.encode("latin-1"))
+    return any([hmac.compare_digest(sent, form) for form in forms])

@@ -17,7 +17,6 @@ record is one autocommitted statement, so the lock is held only for that stateme
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sqlite3
 import threading
@@ -31,7 +30,7 @@ from typing import Any
 
 from cucm_spark.errors import JournalError
 from cucm_spark.migrate.plan import Plan
-from cucm_spark.paths import state_dir
+from cucm_spark.paths import create_private, private_dir, state_dir
 
 JOURNAL_FILE = "migrations.sqlite"
 
@@ -130,10 +129,8 @@ class Journal:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or state_dir() / JOURNAL_FILE
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            os.close(descriptor)
-            os.chmod(self.path, 0o600)
+            private_dir(self.path.parent)
+            create_private(self.path)
             self._lock = threading.RLock()
             self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
