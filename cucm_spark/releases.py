@@ -21,9 +21,12 @@ from cucm_spark.errors import ConfigError
 _BUNDLED = "releases.json"
 
 # Major.minor is required; the rest may be left off ("12.5", "12.5.1"). The build
-# number is "-N" (CLI form) or "(N)" (AXL form), never a mix of the two.
-_RELEASE_TEXT = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+)(?:\.(\d+)(?:-(\d+)|\((\d+)\))?)?)?$")
-_TRAIN_TEXT = re.compile(r"^(\d+)\.(\d+)$")
+# number is "-N" (CLI form) or "(N)" (AXL form), never a mix of the two. Each field is
+# ASCII digits, at most nine of them: int() takes any Unicode digit and refuses 4,300 of them.
+_FIELD = r"([0-9]{1,9})"
+_RELEASE_TEXT = re.compile(rf"{_FIELD}\.{_FIELD}(?:\.{_FIELD}(?:\.{_FIELD}(?:-{_FIELD}|\({_FIELD}\))?)?)?")
+_TRAIN_TEXT = re.compile(rf"{_FIELD}\.{_FIELD}")
+_SHOWN = 60
 
 
 class Confidence(str, Enum):
@@ -68,10 +71,10 @@ def parse_release(text: str) -> Release:
 
     Raises ConfigError for anything else, naming the bad string.
     """
-    match = _RELEASE_TEXT.match(text.strip()) if isinstance(text, str) else None
+    match = _RELEASE_TEXT.fullmatch(text.strip()) if isinstance(text, str) else None
     if match is None:
         raise ConfigError(
-            f"not a CUCM release: {text!r} (expected e.g. 11.5.1.13900-52 or 11.5.1.13900(52))"
+            f"not a CUCM release: {_shown(text)} (expected e.g. 11.5.1.13900-52 or 11.5.1.13900(52))"
         )
     major, minor, maintenance, build, dash_patch, paren_patch = match.groups()
     patch = dash_patch if dash_patch is not None else paren_patch
@@ -134,7 +137,10 @@ class ReleaseTable:
         if len(set(trains)) != len(trains):
             raise ConfigError(f"{source}: a train is listed twice in 'spark_rd_minimum'")
         names = {row.minimum: row.name for row in minimums}
-        for entry in document.get("named_builds", []):
+        builds = document.get("named_builds", [])
+        if not isinstance(builds, list):
+            raise ConfigError(f"{source}: 'named_builds' must be a list")
+        for entry in builds:
             build, name = _named_build(entry, source)
             names[build] = name
         return cls(minimums, names)
@@ -180,17 +186,17 @@ def _train_minimum(entry: object, source: str) -> TrainMinimum:
         raise ConfigError(f"{source}: each 'spark_rd_minimum' entry must be an object")
     missing = [key for key in ("train", "minimum", "name", "confidence") if key not in entry]
     if missing:
-        raise ConfigError(f"{source}: entry {entry!r} lacks {', '.join(missing)}")
+        raise ConfigError(f"{source}: entry {_shown(entry)} lacks {', '.join(missing)}")
     minimum = parse_release(entry["minimum"])
-    if not isinstance(entry["train"], str) or not _TRAIN_TEXT.match(entry["train"]):
-        raise ConfigError(f"{source}: train {entry['train']!r} is not major.minor like 11.5")
+    if not isinstance(entry["train"], str) or not _TRAIN_TEXT.fullmatch(entry["train"]):
+        raise ConfigError(f"{source}: train {_shown(entry['train'])} is not major.minor like 11.5")
     if entry["train"] != minimum.train:
         raise ConfigError(f"{source}: minimum {entry['minimum']} is not in train {entry['train']}")
     try:
         confidence = Confidence(entry["confidence"])
     except ValueError as exc:
         raise ConfigError(
-            f"{source}: confidence {entry['confidence']!r} is not one of "
+            f"{source}: confidence {_shown(entry['confidence'])} is not one of "
             + ", ".join(level.value for level in Confidence)
         ) from exc
     return TrainMinimum(entry["train"], minimum, str(entry["name"]), confidence)
@@ -200,6 +206,12 @@ def _named_build(entry: object, source: str) -> tuple[Release, str]:
     if not isinstance(entry, dict) or "build" not in entry or "name" not in entry:
         raise ConfigError(f"{source}: each 'named_builds' entry needs 'build' and 'name'")
     return parse_release(entry["build"]), str(entry["name"])
+
+
+def _shown(text: object) -> str:
+    """The bad value as the error names it: its repr, cut short when long."""
+    shown = repr(text)
+    return shown if len(shown) <= _SHOWN else f"{shown[:_SHOWN]}… ({len(shown)} characters)"
 
 
 def _load(path: Path | None) -> object:

@@ -1,5 +1,6 @@
 """Shared pytest setup for the cucm-spark test suite."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,7 +12,14 @@ if _TESTS_DIR not in sys.path:
 
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 from support.lab import running_lab  # noqa: E402
+
+# The fuzz tests: a bounded run that is the same every time ("ci", the default), or a long
+# random search with HYPOTHESIS_PROFILE=long.
+settings.register_profile("ci", max_examples=500, deadline=None, derandomize=True, database=None)
+settings.register_profile("long", max_examples=5000, deadline=None, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

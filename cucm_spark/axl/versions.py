@@ -3,22 +3,38 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import logging
+import re
 import threading
 from pathlib import Path
 
-from cucm_spark.errors import VersionRefused
+from cucm_spark.errors import MalformedAnswer, VersionRefused
+from cucm_spark.paths import private_dir, replace_private
+
+log = logging.getLogger("cucm_spark.axl")
+
+# "14.0", "9.1": what goes on the wire in the namespace and SOAPAction. ASCII digits only
+# (an HTTP header cannot carry others), and short ones: no schema version has more.
+_VERSION = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}", re.ASCII)
+_OLDEST = (8, 0)
+
+
+def is_version(text: object) -> bool:
+    """Whether ``text`` is an AXL schema version such as 14.0 (not any digits a cluster or a file may hold)."""
+    return isinstance(text, str) and _VERSION.fullmatch(text) is not None
 
 
 def version_key(version: str) -> tuple[int, ...]:
+    """(major, minor) for ordering; MalformedAnswer for anything that is not a schema version."""
+    if not is_version(version):
+        raise MalformedAnswer(f"not an AXL schema version: {str(version)[:40]!r}")
     return tuple(int(part) for part in version.split("."))
 
 
 def best_version(supported: tuple[str, ...], refused: str) -> str:
     """The newest version the cluster lists; VersionRefused again when it lists nothing usable."""
     candidates = sorted(
-        (v for v in supported if v != refused and version_key(v) >= (8, 0)), key=version_key
+        (v for v in supported if v != refused and is_version(v) and version_key(v) >= _OLDEST), key=version_key
     )
     if not candidates:
         raise VersionRefused(f"the cluster refused AXL {refused} and named no version to use instead")
@@ -30,6 +46,8 @@ class VersionCache:
 
     Several clusters may be audited at once: writes are serialised within the process and
     each goes through its own temporary file, so a concurrent writer never sees half a file.
+    What the file holds is checked on reading: a hand-edited or damaged entry is ignored
+    and negotiated again, never sent to a cluster.
     """
 
     _lock = threading.Lock()
@@ -48,17 +66,19 @@ class VersionCache:
             if known.get(url) == version:
                 return
             known[url] = version
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=self.path.parent, prefix=".axl-versions-",
-                                             suffix=".tmp", delete=False) as temporary:
-                temporary.write(json.dumps(known, indent=2, sort_keys=True))
-            os.replace(temporary.name, self.path)
+            try:
+                private_dir(self.path.parent)
+                replace_private(self.path, json.dumps(known, indent=2, sort_keys=True))
+            except OSError as exc:  # only a cache: the next run negotiates again
+                log.warning("cannot remember the AXL version in %s: %s", self.path, exc.strerror or exc)
 
     def _read(self) -> dict[str, str]:
-        if self.path is None or not self.path.exists():
+        if self.path is None:
             return {}
         try:
-            data = json.loads(self.path.read_text())
-        except (OSError, ValueError):
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
             return {}
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        return {url: version for url, version in data.items() if is_version(version)}

@@ -19,5 +19,9 @@ def load_json(bundled: str, path: Path | None, what: str) -> object:
         return json.loads(text)
     except OSError as exc:
         raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not UTF-8 text (byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{what} {path or bundled} is not JSON: {exc.msg} at line {exc.lineno}") from exc
+    except RecursionError as exc:  # arrays or objects nested thousands deep
+        raise ConfigError(f"{what} {path or bundled} nests too deep to be a rule file") from exc

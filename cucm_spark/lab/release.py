@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from cucm_spark.lab.catalog import AXL_SCHEMA_VERSIONS, SPARK_RD_EVERY_BUILD_FROM_MAJOR, SPARK_RD_MINIMUM
 
-_RELEASE = re.compile(r"^(\d+)\.(\d+)\.(\d+)\.(\d+)(?:-(\d+)|\((\d+)\))$")
+# ASCII digits, nine at most: int() takes any Unicode digit and refuses 4,300 of them.
+_RELEASE = re.compile(r"([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})(?:-([0-9]{1,9})|\(([0-9]{1,9})\))")
 
 
 class UnknownRelease(ValueError):
@@ -26,7 +27,7 @@ class LabRelease:
 
     @classmethod
     def parse(cls, text: str) -> LabRelease:
-        match = _RELEASE.match(text.strip())
+        match = _RELEASE.fullmatch(text.strip()) if isinstance(text, str) else None
         if not match:
             raise UnknownRelease(
                 f"unknown release {text!r}: expected a full build such as 11.5.1.13900-52"
