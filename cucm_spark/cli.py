@@ -28,13 +28,26 @@ app.command()(clusters)
 app.command()(history)
 app.command()(report)
 
+class _StderrFormatter(logging.Formatter):
+    """'cucm-spark: error: …', 'cucm-spark: warning: …': logged lines read like every other line on stderr.
+
+    A cluster that fails in `audit --all` is logged (the log file must have it too), and
+    must still read as the one-line error the README promises.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"cucm-spark: {record.levelname.lower()}: {super().format(record)}"
+
+
 def main() -> None:
     """Entry point: run the app, turning every expected error into one line and its exit code.
 
     typer runs in non-standalone mode so that its usage errors (exit 2) come here too and
     read as one line like every other error, instead of a multi-line box.
     """
-    logging.basicConfig(level=logging.WARNING, format="cucm-spark: %(levelname)s: %(message)s")
+    stderr = logging.StreamHandler()
+    stderr.setFormatter(_StderrFormatter())
+    logging.basicConfig(level=logging.WARNING, handlers=[stderr])
     try:
         outcome = app(standalone_mode=False)
     except typer.TyperException as error:  # click's usage errors: unknown option, bad value, missing value
@@ -57,10 +70,15 @@ def _detail(error: BaseException) -> None:
     log = logging.getLogger("cucm_spark")
     if not log.isEnabledFor(logging.INFO):
         return
-    cause = error.__cause__ or error.__context__
+    cause = _under(error)
     while cause is not None:
         log.info("caused by %s: %s", type(cause).__name__, " ".join(str(cause).split()))
-        cause = cause.__cause__ or cause.__context__
+        cause = _under(cause)
+
+
+def _under(error: BaseException) -> BaseException | None:
+    """What an error was raised from or while handling; nothing when it was raised ``from None`` to hide it."""
+    return error.__cause__ or (None if error.__suppress_context__ else error.__context__)
 
 
 def _usage_error(error: typer.TyperException) -> int:

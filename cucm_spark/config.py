@@ -128,6 +128,8 @@ def load_config(path: Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}:{_toml_error_line(str(exc), text)}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:  # tomllib recurses into nested arrays and inline tables
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply to read") from exc
     locator = _Locator(text)
     for key in data:
         if key != "clusters":
@@ -304,10 +306,11 @@ def resolve_password(cluster: ClusterConfig) -> str:
     if cluster.password_file:
         try:
             secret = cluster.password_file.read_text(encoding="utf-8").rstrip("\r\n")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
+        except OSError as exc:
             raise ConfigError(f"{cluster.where('password_file')}: cannot read {cluster.password_file}: "
-                              f"{reason}") from exc
+                              f"{exc.strerror or exc}") from exc
+        except UnicodeDecodeError:  # its message would quote a byte of the password
+            raise ConfigError(f"{cluster.where('password_file')}: {cluster.password_file} is not UTF-8 text") from None
         if not secret:
             raise ConfigError(f"{cluster.where('password_file')}: {cluster.password_file} is empty")
         return secret

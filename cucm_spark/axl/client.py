@@ -22,7 +22,13 @@ from zeep.wsdl.utils import etree_to_string
 from cucm_spark.axl.endpoint import Endpoint
 from cucm_spark.axl.faults import fault_from_detail
 from cucm_spark.axl.sqlstream import SqlAnswer, read_sql_answer
-from cucm_spark.axl.transport import WSDL_VERSION, AxlTransport, RequestObserver, is_retryable
+from cucm_spark.axl.transport import (
+    ANSWER_CAP_BYTES,
+    WSDL_VERSION,
+    AxlTransport,
+    RequestObserver,
+    is_retryable,
+)
 from cucm_spark.axl.versions import VersionCache, best_version
 from cucm_spark.errors import (
     AnswerTooLarge,
@@ -44,6 +50,8 @@ PAGE_BUDGET_BYTES = int(ANSWER_LIMIT_BYTES * 0.9)
 Row = tuple[str | None, ...]
 
 # zeep refuses these before expanding or fetching anything (Settings forbid_entities, forbid_external).
+# The transport refuses every DTD before zeep parses (require_well_formed); this keeps zeep's own
+# refusal a MalformedAnswer too, should an answer ever reach it another way.
 _HOSTILE_XML = (zeep.exceptions.DTDForbidden, zeep.exceptions.EntitiesForbidden,
                 zeep.exceptions.ExternalReferenceForbidden)
 
@@ -59,7 +67,11 @@ def default_wsdl() -> Path:
 
 @dataclass(frozen=True)
 class ClientOptions:
-    """How to talk to a cluster. ``verify`` is True, False (``--insecure``) or a CA bundle path."""
+    """How to talk to a cluster. ``verify`` is True, False (``--insecure``) or a CA bundle path.
+
+    ``max_answer_bytes`` is the most of one answer that is read before it is refused
+    (see ``ANSWER_CAP_BYTES``).
+    """
 
     wsdl: Path | None = None
     version: str | None = None
@@ -70,6 +82,7 @@ class ClientOptions:
     max_backoff: float = 8.0
     version_cache: VersionCache | None = None
     observer: RequestObserver | None = None
+    max_answer_bytes: int = ANSWER_CAP_BYTES
 
 
 class AxlClient:
@@ -87,7 +100,8 @@ class AxlClient:
             # The user asked for --insecure and was warned once; not once per request.
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         session.headers["User-Agent"] = "cucm-spark"
-        self._transport = AxlTransport(session, self.options.timeout, self.options.observer)
+        self._transport = AxlTransport(session, self.options.timeout, self.options.observer,
+                                       self.options.max_answer_bytes)
         wsdl = self.options.wsdl or default_wsdl()
         try:
             self._zeep = zeep.Client(
@@ -194,7 +208,8 @@ class AxlClient:
         headers = {"Content-Type": "text/xml; charset=utf-8",
                    "SOAPAction": f'"CUCM:DB ver={WSDL_VERSION} {operation}"'}
         response = self._transport.open_stream(self.endpoint.url, etree_to_string(envelope), headers)
-        return read_sql_answer(response, self.endpoint.url, self.options.timeout, kwargs.get("columns"))
+        return read_sql_answer(response, self.endpoint.url, self.options.timeout, kwargs.get("columns"),
+                               self.options.max_answer_bytes)
 
     # -- reads the product uses -------------------------------------------------------
     def ccm_version(self) -> str:

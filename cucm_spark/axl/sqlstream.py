@@ -7,8 +7,8 @@ as the socket delivers them, and after each chunk the rows it completed become t
 
 Everything that can go wrong still becomes our typed error: an answer that is not SOAP
 (``check_status``), a fault (``fault_from_detail``: AnswerTooLarge, SqlRefused…), a
-connection dropped in the middle (TransportError), XML that does not parse or holds no
-``return`` (MalformedAnswer).
+connection dropped in the middle (TransportError), XML that does not parse, declares a
+DTD, holds no ``return`` or runs past the answer cap (MalformedAnswer).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import requests
 from lxml import etree
 
 from cucm_spark.axl.faults import fault_from_detail
-from cucm_spark.axl.transport import check_status, translate_requests_error
-from cucm_spark.errors import MalformedAnswer, TransportError
+from cucm_spark.axl.transport import ANSWER_CAP_BYTES, answer_chunks, check_status, read_answer, refuse_dtd
+from cucm_spark.errors import MalformedAnswer
 
 OPERATION = "executeSQLQuery"
 CHUNK_BYTES = 256 * 1024
@@ -41,32 +41,33 @@ class SqlAnswer:
 
 
 def read_sql_answer(
-    response: requests.Response, address: str, timeout: float, columns: Sequence[str] | None = None
+    response: requests.Response, address: str, timeout: float, columns: Sequence[str] | None = None,
+    limit: int = ANSWER_CAP_BYTES,
 ) -> SqlAnswer:
-    """The rows of a streamed executeSQLQuery answer; closes the response.
+    """The rows of a streamed executeSQLQuery answer of at most ``limit`` bytes; closes the response.
 
     With ``columns``, each row is a tuple of the column texts in that order (None for an
     empty or missing column); without, a dict of column name to text.
     """
     try:
         if response.status_code != 200:
-            _raise_refusal(response, address, timeout)
-        return _read_rows(response, address, timeout, tuple(columns) if columns is not None else None)
+            _raise_refusal(response, address, timeout, limit)
+        chunks = answer_chunks(response, address, timeout, limit, CHUNK_BYTES)
+        return _read_rows(response, address, chunks, tuple(columns) if columns is not None else None)
     finally:
         response.close()
 
 
-def _raise_refusal(response: requests.Response, address: str, timeout: float) -> None:
-    """Any answer but 200 is small: read it whole and raise what it says."""
-    try:
-        content = response.content
-    except requests.RequestException as exc:
-        raise translate_requests_error(exc, address, timeout) from exc
+def _raise_refusal(response: requests.Response, address: str, timeout: float, limit: int) -> None:
+    """Any answer but 200 should be small: read it whole (within the cap) and raise what it says."""
+    response._content = read_answer(response, address, timeout, limit)
+    response._content_consumed = True
     check_status(response, address)  # 401, 403, 599, 503, or not SOAP
     try:
-        root = etree.fromstring(content, etree.XMLParser(**_SAFE))
+        root = etree.fromstring(response.content, etree.XMLParser(**_SAFE))
     except etree.XMLSyntaxError as exc:
         raise MalformedAnswer(f"{OPERATION}: the answer is not readable SOAP ({exc})") from exc
+    refuse_dtd(root, OPERATION)
     fault = next(root.iter("{*}Fault"), None)
     if fault is None:
         raise MalformedAnswer(f"{OPERATION}: HTTP {response.status_code} without a SOAP fault")
@@ -75,26 +76,9 @@ def _raise_refusal(response: requests.Response, address: str, timeout: float) ->
     raise fault_from_detail(message, detail if detail is not None else fault.find("{*}detail"), OPERATION)
 
 
-def _chunks(response: requests.Response, address: str, timeout: float) -> Iterator[bytes]:
-    """The answer's bytes as they arrive; a connection cut short is a TransportError."""
-    declared = response.headers.get("Content-Length", "")
-    expected = int(declared) if declared.isdigit() and not response.headers.get("Content-Encoding") else None
-    received = 0
-    try:
-        for chunk in response.iter_content(CHUNK_BYTES):
-            received += len(chunk)
-            yield chunk
-    except requests.RequestException as exc:
-        raise translate_requests_error(exc, address, timeout) from exc
-    if expected is not None and received < expected:
-        # urllib3 1.26 ends the stream quietly where 2.x raises IncompleteRead.
-        raise TransportError(f"connection to {address} dropped in the middle of the answer")
-
-
 def _read_rows(
-    response: requests.Response, address: str, timeout: float, columns: tuple[str, ...] | None
+    response: requests.Response, address: str, chunks: Iterator[bytes], columns: tuple[str, ...] | None
 ) -> SqlAnswer:
-    chunks = _chunks(response, address, timeout)
     head = b""
     for chunk in chunks:
         head += chunk
@@ -113,9 +97,10 @@ def _read_rows(
             size += len(chunk)
             parser.feed(chunk)
             reader.take(parser.read_events())
-        parser.close()
+        root = parser.close()
     except etree.XMLSyntaxError as exc:
         raise MalformedAnswer(f"{OPERATION}: the answer is not readable SOAP ({exc})") from exc
+    refuse_dtd(root, OPERATION)  # an answer without <return> never showed the reader its DTD
     reader.take(parser.read_events())
     if not reader.returned:
         raise MalformedAnswer(f"{OPERATION}: the answer has no return element")
@@ -145,6 +130,8 @@ class _RowReader:
     def take(self, events: Iterator[tuple[str, etree._Element]]) -> None:
         for event, element in events:
             if event == "start":
+                # Before any row is read: entities left unexpanded would silently blank their columns.
+                refuse_dtd(element, OPERATION)
                 self._open = element
             else:
                 self._take(element, len(element))

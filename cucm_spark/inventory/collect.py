@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from cucm_spark.axl.client import AxlClient
 from cucm_spark.classify import CloudDomains, device_kind, is_hybrid
-from cucm_spark.errors import SqlRefused
+from cucm_spark.errors import MalformedAnswer, SqlRefused
 from cucm_spark.inventory.bulk import paused_gc
 from cucm_spark.inventory.model import Device, DeviceKind, Inventory, Line, RemoteDestination, User
 
@@ -140,6 +140,8 @@ def _inventory_by_sql(client: AxlClient, version: str, step: Progress, domains: 
             user = users[userid] = _UserRecord(shared(userid, userid), shared(first, first), shared(last, last), [])
         if device is not None:
             user.devices.append(shared(device, device))
+    _require_names("device", (device.name for device in devices))
+    _require_names("user", users)
     return _build(version, users.values(), devices)
 
 
@@ -221,6 +223,8 @@ def _blank_to_none(value: str | None) -> str | None:
 
 def assemble(facts: Facts, domains: CloudDomains) -> Inventory:
     """Plain records from the list path's facts; the same facts give the same inventory."""
+    _require_names("device", (r["name"] for r in facts.devices))
+    _require_names("user", (r["userid"] for r in facts.users))
     lines_of: dict[str, list[Line]] = defaultdict(list)
     for r in facts.lines:
         lines_of[r["device"].lower()].append(Line(
@@ -271,6 +275,12 @@ class _DeviceMaker:
             tuple(destinations),
             kind is DeviceKind.CTI_RD and is_hybrid(kind, (d.destination for d in destinations), self.domains),
         )
+
+
+def _require_names(kind: str, names: Iterable[str | None]) -> None:
+    """Every device and user on CUCM has a name; an answer that says otherwise is not to be built on."""
+    if not all(names):
+        raise MalformedAnswer(f"the cluster's answer holds a {kind} without a name, which CUCM never has")
 
 
 def _build(version: str, users: Iterable[_UserRecord], devices: list[Device]) -> Inventory:

@@ -10,10 +10,16 @@ allowed in a dry run) and the planner copies the settings into the addPhone payl
 The plan's per-user fingerprint covers those settings, so the executor, which reads the
 CTI-RD again before it touches the user, sends the planned payload only when the
 cluster still holds exactly what the plan was made from.
+
+A saved plan carries a digest of its content (``digest``: sha256 over its canonical JSON),
+so a plan file edited by hand is refused when loaded rather than carried out: the steps
+are sent as written, and the per-user fingerprints only vouch for what was read, not for
+the payloads. It catches edits, not forgery: anyone can compute a sha256.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -125,7 +131,7 @@ class Plan:
                     self.fingerprint, tuple(u for u in self.users if u.userid.lower() in wanted), self.skipped)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        content = {
             "schema": PLAN_SCHEMA,
             "cluster": self.cluster,
             "release": self.release,
@@ -142,6 +148,7 @@ class Plan:
             "users": [_user_dict(user) for user in self.users],
             "skipped": [{"device": s.device, "userid": s.userid, "reason": s.reason} for s in self.skipped],
         }
+        return {**content, "digest": content_digest(content)}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
@@ -167,19 +174,42 @@ class Plan:
 
     @classmethod
     def from_json(cls, text: str, source: str = "plan") -> Plan:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PlanError(f"{source} is not JSON: {exc.msg} at line {exc.lineno}") from exc
-        return cls.from_dict(data, source)
+        return cls.from_dict(_parse(text, source), source)
 
     @classmethod
     def load(cls, path: Path) -> Plan:
+        """A saved plan, refused unless its content still matches its digest."""
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PlanError(f"cannot read plan {path}: {exc.strerror}") from exc
-        return cls.from_json(text, str(path))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PlanError(f"cannot read plan {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+        data = _parse(text, str(path))
+        _check_digest(data, str(path))
+        return cls.from_dict(data, str(path))
+
+
+def content_digest(content: Mapping[str, Any]) -> str:
+    """sha256 over the canonical JSON of a plan's content: the same whatever the file's layout."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))  # ASCII: a lone surrogate stays \uXXXX
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _parse(text: str, source: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlanError(f"{source} is not JSON: {exc.msg} at line {exc.lineno}") from exc
+    except RecursionError as exc:
+        raise PlanError(f"{source} is not a plan: its JSON is nested too deeply to read") from exc
+
+
+def _check_digest(data: object, source: str) -> None:
+    if not isinstance(data, dict) or data.get("schema") != PLAN_SCHEMA:
+        return  # not a plan at all: from_dict says so
+    content = {key: value for key, value in data.items() if key != "digest"}
+    if data.get("digest") != content_digest(content):
+        raise PlanError(f"{source} does not match its digest: it was edited after planning (or made by an older "
+                        "cucm-spark); plan again with --dry-run --plan-out FILE")
 
 
 def step_dict(step: Step) -> dict[str, Any]:

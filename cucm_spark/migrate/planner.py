@@ -148,6 +148,8 @@ def _target(owner: str, ctis: list[Device], inventory: Inventory, template: Name
                           and (d.owner or "").lower() == owner.lower()), key=lambda d: d.name.lower())
     if owned_spark:
         return Target(Action.CONSOLIDATE, owned_spark[0].name, owned_spark[0].lines, owned_spark[0])
+    if not template.userid_part(owner):
+        return f"no Spark-RD name can be made from {owner!r}: it has no character of [{template.allowed}]"
     name = template.name_for(owner, taken)
     if name is None:
         return f"no free Spark-RD name from template {template.template!r} for {owner!r}"
