@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -37,7 +38,7 @@ from cucm_spark.cli_audit import (
     write_output,
 )
 from cucm_spark.connect import ClusterTarget, open_cluster
-from cucm_spark.errors import ConfigError, ExecutionError, JournalError
+from cucm_spark.errors import ConfigError, ExecutionError, JournalError, PlanError
 from cucm_spark.paths import state_dir
 from cucm_spark.releases import ReleaseTable, parse_release
 
@@ -198,6 +199,7 @@ def migrate(
             return
         if plan is not None:
             the_plan = Plan.load(plan)
+            _require_same_cluster(the_plan, label, str(plan))
             if chosen is not None:
                 the_plan = the_plan.only(chosen)
             if limit is not None:
@@ -212,6 +214,17 @@ def migrate(
             _show(the_plan, output_format)
             return
         _execute(client, label, table, the_plan, None, yes, output_format, _cluster_option(host, lab), pacing)
+
+
+def _require_same_cluster(plan: Plan, label: str, source: str,
+                          advice: str = "plan again against it with --dry-run --plan-out FILE") -> None:
+    """Refuse a plan made on another cluster: its steps name that cluster's devices and users.
+
+    Each user's fingerprint would still be checked before a write, but two clusters built
+    alike (a lab and production, two sites from one template) give the same fingerprints.
+    """
+    if plan.cluster != label:
+        raise PlanError(f"{source} was made on {plan.cluster}, not on {label}: {advice}")
 
 
 def _warn_unplanned(plan: Plan, chosen: set[str] | None) -> None:
@@ -263,6 +276,17 @@ class Pacing:
         return result
 
 
+def _done_with_interrupts(result: RunResult) -> RunResult:
+    """Every user is through: from here on Ctrl-C is ignored, and the run's end is recorded and shown.
+
+    What is left is to journal the run's end and report it. A Ctrl-C in that moment would
+    leave a finished run recorded as running and unreported (typer exits 130), or, once
+    the interpreter shuts down, print a traceback or end the process by the signal.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return result
+
+
 def _to_stderr(line: str) -> None:
     typer.echo(line, err=True)
 
@@ -282,15 +306,13 @@ def _execute(client: AxlClient, label: str, table: ReleaseTable, plan: Plan | No
     with _cluster_lock(label), Journal() as journal:
         if resume:
             plan = journal.plan(resume)
+            _require_same_cluster(plan, label, f"run {resume}", "name the cluster it ran on")
             run_id = resume
             question = f"Resume run {run_id} on {label}?"
         else:
             assert plan is not None
             run_id = None
             question = f"Migrate {len(plan.users)} user(s) on {label}?"
-        if plan.cluster != label:
-            typer.echo(f"cucm-spark: warning: the plan was made for {plan.cluster}; each user is checked "
-                       f"against the cluster before any change", err=True)
         if not plan.users:
             sys.stdout.write(plan_summary(plan) + "\nNothing to migrate.\n")
             return
@@ -305,7 +327,7 @@ def _execute(client: AxlClient, label: str, table: ReleaseTable, plan: Plan | No
         try:
             result = pacing.run(f"Migrating {len(plan.users)} user(s)", len(plan.users), lambda pacer, watcher, report:
                                 Executor(LiveSink(client, pacer), journal, run_id, report, pacing.workers, watcher),
-                                lambda executor: executor.run(plan))
+                                lambda executor: _done_with_interrupts(executor.run(plan)))
         except (KeyboardInterrupt, Interrupted):
             raise ExecutionError(f"interrupted after the steps in flight; finish with: "
                                  f"cucm-spark migrate --resume {run_id} {cluster_option}") from None
@@ -378,13 +400,14 @@ def rollback(
             plan = plan.only(chosen)
         target = _target(host, lab, username, password_file, wsdl, axl_version, ca_bundle, insecure, timeout)
         with open_cluster(target) as client, _cluster_lock(_label(client, lab)):
+            _require_same_cluster(plan, _label(client, lab), f"run {run}", "name the cluster it ran on")
             _confirm(f"Roll back {len(plan.users)} user(s) of run {run} on {_label(client, lab)}?", yes)
             pacing = Pacing(workers, max_write_rate)
             try:
                 result = pacing.run(f"Rolling back {len(plan.users)} user(s)", len(plan.users),
                                     lambda pacer, watcher, report: Executor(LiveSink(client, pacer), journal, run,
                                                                             report, pacing.workers, watcher),
-                                    lambda executor: executor.rollback(plan))
+                                    lambda executor: _done_with_interrupts(executor.rollback(plan)))
             except (KeyboardInterrupt, Interrupted):
                 raise ExecutionError(f"interrupted after the steps in flight; run it again: cucm-spark rollback {run} "
                                      f"{_cluster_option(host, lab)}") from None

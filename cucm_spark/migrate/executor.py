@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from typing import Any, Protocol
 
 from cucm_spark.errors import AxlError, ExecutionError
@@ -160,8 +161,9 @@ class Executor:
 
         Users whose writes touch a common object (an association list two users control, say)
         form one chain that a single worker takes in plan order, so they see each other's
-        changes exactly as a one-at-a-time run would. On Ctrl-C (or any error escaping a
-        worker) the others stop before their next step; the interruption is raised once they have.
+        changes exactly as a one-at-a-time run would; after a failure the rest of the chain
+        waits (see _chain). On Ctrl-C (or any error escaping a worker) the others stop before
+        their next step; the interruption is raised once they have.
         """
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="cucm-spark-user") as pool:
             futures = [pool.submit(self._chain, work, chain) for chain in chains(users)]
@@ -183,9 +185,17 @@ class Executor:
         return tuple(done[user.userid] for user in users)
 
     def _chain(self, work: Callable[[UserPlan], UserOutcome], chain: list[UserPlan]) -> list[UserOutcome]:
-        outcomes = []
+        """The chain's users in order; once one fails, the rest wait for a resume and are not started.
+
+        A failed user may stop between two writes to the object the chain shares (say,
+        before updating a delegate's controlled devices). The next user would still match
+        the plan and write it, and the failed user's resumed write, planned before that,
+        would then undo theirs. So each user starts only once the one before is through.
+        """
+        outcomes: list[UserOutcome] = []
         for user in chain:
-            outcome = self._one(work, user)
+            failed = outcomes[-1] if outcomes and outcomes[-1].status is UserStatus.FAILED else None
+            outcome = self._one(work if failed is None else partial(_waits_for, failed=failed), user)
             if outcome is None:
                 break
             outcomes.append(outcome)
@@ -225,7 +235,10 @@ class Executor:
             prior = journal.user(run_id, user.userid)
             if prior is not None and prior.state in (UserState.MIGRATED, UserState.SKIPPED):
                 return UserOutcome(user.userid, UserStatus(prior.state.value), prior.reason)
-            recorded = journal.step_states(run_id, user.userid)
+            # A rolled-back user has no write left in effect: resuming starts them over, so the
+            # cluster is checked against the plan again as for a user never begun.
+            if prior is None or prior.state is not UserState.ROLLED_BACK:
+                recorded = journal.step_states(run_id, user.userid)
         if not recorded:
             # Nothing written for this user yet: the cluster must still be what the plan saw.
             try:
@@ -295,25 +308,44 @@ class Executor:
             step, state = user.steps[idx], states.get(idx)
             if step.undo is None or state in (None, StepState.UNDONE):
                 continue
-            undo = undo_step(step, image)
-            self._next_step(user, idx, undo)
-            if state in (StepState.STARTED, StepState.FAILED) and not self.sink.landed(step):
-                journal.step_finished(run_id, user.userid, idx, StepState.UNDONE, "never happened (read-back)")
-                continue
-            if state is StepState.UNDOING and self.sink.landed(undo):
-                journal.step_finished(run_id, user.userid, idx, StepState.UNDONE, "undone (read-back)")
-                continue
-            journal.step_finished(run_id, user.userid, idx, StepState.UNDOING, "undo started")
             try:
-                result = self.sink.apply(undo)
+                self._undo(journal, run_id, user, idx, step, state, image)
             except (ExecutionError, AxlError) as exc:
-                journal.step_finished(run_id, user.userid, idx, StepState.UNDOING, f"undo failed: {exc}")
                 reason = f"undo of step {idx + 1} ({step.description}): {exc}"
                 journal.set_user(run_id, user.userid, UserState.FAILED, reason)
                 return UserOutcome(user.userid, UserStatus.FAILED, reason)
-            journal.step_finished(run_id, user.userid, idx, StepState.UNDONE, result)
         journal.set_user(run_id, user.userid, UserState.ROLLED_BACK)
         return UserOutcome(user.userid, UserStatus.ROLLED_BACK)
+
+    def _undo(self, journal: Journal, run_id: str, user: UserPlan, idx: int, step: Step, state: StepState,
+              image: dict[str, Any]) -> None:
+        """Undo one journalled write; ExecutionError/AxlError when it cannot be done or known.
+
+        A write, or an undo, that the journal cannot vouch for is read back first. Those
+        reads may fail as any call may, so they sit inside the user's error handling with
+        the undo itself: a failure fails this user, never the others' rollback.
+        """
+        undo = undo_step(step, image)
+        self._next_step(user, idx, undo)
+        if state in (StepState.STARTED, StepState.FAILED) and not self.sink.landed(step):
+            journal.step_finished(run_id, user.userid, idx, StepState.UNDONE, "never happened (read-back)")
+            return
+        if state is StepState.UNDOING and self.sink.landed(undo):
+            journal.step_finished(run_id, user.userid, idx, StepState.UNDONE, "undone (read-back)")
+            return
+        journal.step_finished(run_id, user.userid, idx, StepState.UNDOING, "undo started")
+        try:
+            result = self.sink.apply(undo)
+        except (ExecutionError, AxlError) as exc:
+            journal.step_finished(run_id, user.userid, idx, StepState.UNDOING, f"undo failed: {exc}")
+            raise
+        journal.step_finished(run_id, user.userid, idx, StepState.UNDONE, result)
+
+
+def _waits_for(user: UserPlan, failed: UserOutcome) -> UserOutcome:
+    """The outcome of a user held back because one before them in their chain failed; not journalled."""
+    return UserOutcome(user.userid, UserStatus.FAILED, f"not started: {failed.userid}, who changes the same "
+                                                       f"objects, failed first (run it again for both)")
 
 
 def chains(users: Sequence[UserPlan]) -> list[list[UserPlan]]:
