@@ -33,7 +33,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from cucm_spark.errors import AxlError, ExecutionError
-from cucm_spark.migrate.facts import recreate_payload
+from cucm_spark.migrate.facts import line_payload, lines_from_phone, recreate_payload
 from cucm_spark.migrate.journal import Journal, StepState, UserState
 from cucm_spark.migrate.plan import Plan, Step, StepKind, UserPlan
 
@@ -388,11 +388,19 @@ def _writes(step: Step) -> set[str]:
 
 
 def undo_step(step: Step, before_image: dict[str, Any]) -> Step:
-    """The step that reverses a write; a removed CTI-RD comes back exactly as its before-image shows it."""
+    """The step that reverses a write; a removed CTI-RD comes back exactly as its before-image shows it.
+
+    Removing the Spark-RD the run made is guarded: its ``expect`` says what the device must
+    still be (the lines the run gave it, no remote destination of its own), so a Spark-RD
+    someone gave a line or a destination after the run is left in place, not deleted with them.
+    """
     assert step.undo is not None
-    payload = step.undo.payload
+    payload, expect = step.undo.payload, {}
     if step.kind is StepKind.REMOVE_CTI_RD:
         phone = (before_image.get("cti_rds") or {}).get(step.payload["name"])
         if phone:
             payload = recreate_payload(phone)
-    return Step(step.kind, step.undo.operation, payload, f"undo: {step.description}")
+    if step.kind is StepKind.ADD_SPARK_RD:
+        lines = [line_payload(line) for line in lines_from_phone(step.payload["phone"])]
+        expect = {"lines": lines, "no_destinations": True}
+    return Step(step.kind, step.undo.operation, payload, f"undo: {step.description}", expect=expect)

@@ -120,7 +120,31 @@ class LiveSink:
     def apply(self, step: Step) -> str:
         if not step.is_write:
             return self.verify(step)
+        if step.expect:
+            self.require_as_expected(step)
         return self.send(step.operation, step.payload)
+
+    def require_as_expected(self, step: Step) -> None:
+        """Before a guarded removal (a rollback removing the Spark-RD the run made): the device must be as made.
+
+        A line or a remote destination added to it since the run would go with it; the
+        removal is refused instead, and the user's rollback fails with what was found.
+        """
+        name = step.payload["name"]
+        phone = read_phone(self.client, name)
+        if phone is None:
+            return  # already gone: the removal's own answer says so
+        found = [line_payload(line) for line in lines_from_phone(phone)]
+        changes = []
+        if found != list(step.expect["lines"]):
+            changes.append(f"its lines are {[line['dirn']['pattern'] for line in found]}, the run gave it "
+                           f"{[line['dirn']['pattern'] for line in step.expect['lines']]}")
+        destinations = read_destinations(self.client, name) if step.expect.get("no_destinations") else []
+        if destinations:
+            changes.append("remote destinations ring through it: " + ", ".join(d["destination"] for d in destinations))
+        if changes:
+            raise ExecutionError(f"{name} changed after the run ({'; '.join(changes)}); left in place so nothing is "
+                                 "lost: move or remove that by hand, then run the rollback again")
 
     def send(self, operation: str, payload: Mapping[str, Any]) -> str:
         """One write; after a lost answer, read back and resend only if it did not happen."""

@@ -10,11 +10,15 @@ import stat
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 import requests
 from support.lab import AUTH, lab_config, lab_stats, running_lab
+
+from cucm_spark.axl.client import AxlClient
+from cucm_spark.axl.endpoint import Endpoint
 
 EXE = Path(sys.executable).parent / "cucm-spark"
 HYBRID = {"bchen": "CTIRDBCHEN", "christina.vandenberg": "CTIRDCVANDENBER", "jsmith": "CTIRDJSMITH",
@@ -260,6 +264,28 @@ def test_rollback_restores_the_tables(lab, tmp_path: Path) -> None:
     assert json.loads(run(tmp_path, "runs", "--format", "json").stdout)[0]["state"] == "rolled_back"
     again = run(tmp_path, "rollback", run_id, "--host", lab.url, "--yes")
     assert again.returncode == 0 and "failed 0" in again.stdout
+
+
+def test_rollback_leaves_a_spark_rd_given_a_destination_after_the_run(lab, tmp_path: Path) -> None:
+    """Removing the Spark-RD would delete what was added to it since: that user's rollback fails instead."""
+    before = tables(lab)
+    migrated = run(tmp_path, "migrate", "--host", lab.url, "--yes")
+    added = {"name": "jsmith-desk", "destination": "jsmith.later@acme.calls.webex.com", "answerTooSoonTimer": 1500,
+             "answerTooLateTimer": 19000, "delayBeforeRingingCell": 4000, "ownerUserId": "jsmith",
+             "ctiRemoteDeviceName": "SPARKJSMITH"}
+    with closing(AxlClient(Endpoint(lab.url), *AUTH)) as client:
+        client.write("addRemoteDestination", remoteDestination=added)
+    refused = run(tmp_path, "rollback", _run_id(migrated), "--host", lab.url, "--yes")
+    assert refused.returncode == 4, refused.stderr
+    assert "SPARKJSMITH changed after the run (remote destinations ring through it: jsmith.later@" in refused.stdout
+    after = tables(lab)
+    assert "SPARKJSMITH" in after["devices"] and after["destinations"][added["destination"]]["device"] == "SPARKJSMITH"
+    assert "CTIRDBCHEN" in after["devices"] and "SPARKBCHEN" not in after["devices"]
+    with closing(AxlClient(Endpoint(lab.url), *AUTH)) as client:
+        client.write("removeRemoteDestination", destination=added["destination"])
+    again = run(tmp_path, "rollback", _run_id(migrated), "--host", lab.url, "--yes")
+    assert again.returncode == 0, again.stderr
+    assert tables(lab) == before
 
 
 def test_rollback_of_some_users(lab, tmp_path: Path) -> None:
