@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import typer
@@ -11,7 +12,7 @@ from cucm_spark.cli_audit import audit
 from cucm_spark.cli_fleet import clusters, history, report
 from cucm_spark.cli_lab import lab_app
 from cucm_spark.cli_migrate import migrate, rollback, runs
-from cucm_spark.exit_codes import EXIT_OK, EXIT_USAGE, exit_code_for
+from cucm_spark.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exit_code_for
 
 app = typer.Typer(
     help="Audit CUCM clusters for Hybrid Call CTI Remote Devices and migrate them to Spark-RDs.",
@@ -62,6 +63,11 @@ def main() -> None:
         typer.echo(f"cucm-spark: error: {error}", err=True)
         _detail(error)
         sys.exit(code)
+    finally:
+        # Whatever happens now is the way out; a Ctrl-C during it would only add a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if outcome == EXIT_INTERRUPTED:  # typer turns Ctrl-C into this code, silently
+        typer.echo("cucm-spark: interrupted", err=True)
     sys.exit(outcome if isinstance(outcome, int) else EXIT_OK)
 
 

@@ -7,6 +7,7 @@ from cucm_spark.lab.runner import LabSetupError
 from cucm_spark.lab.server import LabStartError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_CLUSTER, EXIT_PARTIAL = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a process ended by SIGINT
 
 # Most specific first: the first class that matches decides the exit code.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (

@@ -1,4 +1,4 @@
-"""A Ctrl-C that comes once every user is through neither loses the run's end nor prints a traceback.
+"""Ctrl-C: while reading it is one line and exit 130; once every user is through, it loses nothing.
 
 Found by the fault campaign (tests/campaign): a SIGINT just after the last step left a
 finished run recorded as running and unreported (exit 130), or, during the interpreter's
@@ -12,9 +12,11 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from support.lab import running_lab
+import pytest
+from support.lab import lab_config, running_lab
 
 EXE = Path(sys.executable).parent / "cucm-spark"
 
@@ -56,3 +58,16 @@ def test_ctrl_c_after_the_last_step_keeps_the_runs_end(tmp_path: Path) -> None:
         assert (code, "Traceback" in errors) == (0, False), errors
         assert "rolled back 8" in out
         assert _runs(tmp_path)[0]["state"] == "rolled_back"
+
+
+@pytest.mark.parametrize("command", [["audit"], ["migrate", "--dry-run"]])
+def test_ctrl_c_while_reading_says_interrupted_in_one_line_and_exits_130(tmp_path: Path, command: list[str]) -> None:
+    with running_lab() as lab:
+        lab_config(lab, faults=[{"kind": "latency", "ms": 3000}])
+        process = subprocess.Popen([str(EXE), *command, "--host", lab.url], env=_env(tmp_path),
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)  # the first request is held by the lab
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert errors == "cucm-spark: interrupted\n"
