@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cucm_spark.axl.endpoint import Endpoint
-from cucm_spark.credentials import Credentials
+from cucm_spark.credentials import Credentials, read_password_file
 from cucm_spark.errors import ConfigError
 from cucm_spark.licensing.tiers import Naming
 
@@ -304,16 +304,7 @@ def resolve_password(cluster: ClusterConfig) -> str:
                               f"{cluster.password_env} is not set or empty")
         return secret
     if cluster.password_file:
-        try:
-            secret = cluster.password_file.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise ConfigError(f"{cluster.where('password_file')}: cannot read {cluster.password_file}: "
-                              f"{exc.strerror or exc}") from exc
-        except UnicodeDecodeError:  # its message would quote a byte of the password
-            raise ConfigError(f"{cluster.where('password_file')}: {cluster.password_file} is not UTF-8 text") from None
-        if not secret:
-            raise ConfigError(f"{cluster.where('password_file')}: {cluster.password_file} is empty")
-        return secret
+        return read_password_file(cluster.password_file, cluster.where("password_file"))
     if cluster.keyring:
         return _keyring_password(cluster)
     raise ConfigError(f"{cluster.where()}: no password source")

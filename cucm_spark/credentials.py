@@ -33,15 +33,7 @@ def resolve_credentials(username: str | None, password_file: Path | None) -> Cre
 
 def _password(user: str, password_file: Path | None) -> str:
     if password_file is not None:
-        try:
-            secret = password_file.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise ConfigError(f"cannot read --password-file {password_file}: {exc.strerror}") from exc
-        except UnicodeDecodeError:  # its message would quote a byte of the password
-            raise ConfigError(f"--password-file {password_file} is not UTF-8 text") from None
-        if not secret:
-            raise ConfigError(f"--password-file {password_file} is empty")
-        return secret
+        return read_password_file(password_file, "--password-file")
     secret = os.environ.get(PASSWORD_ENV)
     if secret:
         return secret
@@ -50,3 +42,16 @@ def _password(user: str, password_file: Path | None) -> str:
     raise ConfigError(
         f"no password: set {PASSWORD_ENV}, pass --password-file FILE, or run on a terminal to be asked"
     )
+
+
+def read_password_file(path: Path, named: str) -> str:
+    """The password a file holds (its line ending stripped); errors begin with ``named`` and never quote the file."""
+    try:
+        secret = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ConfigError(f"{named}: cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError:  # its message would quote a byte of the password
+        raise ConfigError(f"{named}: {path} is not UTF-8 text") from None
+    if not secret:
+        raise ConfigError(f"{named}: {path} is empty")
+    return secret

@@ -21,15 +21,19 @@ import requests
 from lxml import etree
 
 from cucm_spark.axl.faults import fault_from_detail
-from cucm_spark.axl.transport import ANSWER_CAP_BYTES, answer_chunks, check_status, read_answer, refuse_dtd
+from cucm_spark.axl.transport import (
+    ANSWER_CAP_BYTES,
+    SAFE_PARSING,
+    answer_chunks,
+    check_status,
+    read_answer,
+    refuse_dtd,
+)
 from cucm_spark.errors import MalformedAnswer
 
 OPERATION = "executeSQLQuery"
 CHUNK_BYTES = 256 * 1024
 _HEAD_BYTES = 512
-
-# No DTDs, entities or network: an answer cannot make the parser expand or fetch anything.
-_SAFE = {"resolve_entities": False, "no_network": True, "load_dtd": False}
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def _raise_refusal(response: requests.Response, address: str, timeout: float, li
     response._content_consumed = True
     check_status(response, address)  # 401, 403, 599, 503, or not SOAP
     try:
-        root = etree.fromstring(response.content, etree.XMLParser(**_SAFE))
+        root = etree.fromstring(response.content, etree.XMLParser(**SAFE_PARSING))
     except etree.XMLSyntaxError as exc:
         raise MalformedAnswer(f"{OPERATION}: the answer is not readable SOAP ({exc})") from exc
     refuse_dtd(root, OPERATION)
@@ -87,7 +91,7 @@ def _read_rows(
     check_status(response, address, head)
     # Events only for <return>; its rows are taken from the tree as they complete.
     parser = etree.XMLPullParser(events=("start", "end"), tag="{*}return", remove_comments=True, remove_pis=True,
-                                 **_SAFE)
+                                 **SAFE_PARSING)
     reader = _RowReader(columns)
     size = len(head)
     try:

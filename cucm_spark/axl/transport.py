@@ -35,8 +35,9 @@ ANSWER_CAP_BYTES = 64 * 1024 * 1024
 CHUNK_BYTES = 256 * 1024
 _BEYOND_CUCM = "CUCM never sends more than 8 MB"
 _SOAP_BODY = "{http://schemas.xmlsoap.org/soap/envelope/}Body"
-# Parses an answer zeep is about to read, strictly: no recovery, no DTD, entities or network.
-_STRICT = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": True}
+# How every answer is parsed: no DTD loaded, no entity expanded, nothing fetched; large
+# texts allowed (the answer cap bounds them). lxml's parsers do not recover by default.
+SAFE_PARSING = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": True}
 
 # urllib3 2 names a failed lookup NameResolutionError; urllib3 1.26 only says so in the message.
 _NAME_RESOLUTION_ERROR = getattr(urllib3.exceptions, "NameResolutionError", ())
@@ -245,7 +246,7 @@ def _mb(size: int) -> str:
 def require_well_formed(content: bytes, operation: str) -> None:
     """Refuse an answer that is not well-formed XML, or that declares a DTD, before zeep reads it."""
     try:
-        root = etree.fromstring(content, etree.XMLParser(**_STRICT))
+        root = etree.fromstring(content, etree.XMLParser(**SAFE_PARSING))
     except etree.XMLSyntaxError as exc:
         raise MalformedAnswer(f"{operation}: the answer is not readable SOAP ({exc})") from exc
     refuse_dtd(root, operation)
